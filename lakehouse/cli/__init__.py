@@ -1,0 +1,22 @@
+"""The `lakehouse` command. Each command group lives in its own module and imports heavy libraries lazily,
+so `lakehouse --help` stays fast."""
+
+from __future__ import annotations
+
+import typer
+
+from lakehouse.cli import bench, demo, generate
+
+app = typer.Typer(
+    help="The e-commerce lakehouse: simulate the shop, ingest CDC into Delta, load batches, build marts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(generate.app, name="generate")
+app.add_typer(bench.app, name="bench")
+app.command(name="demo")(demo.demo)
+
+
+def main() -> None:
+    app()
