@@ -28,7 +28,8 @@ class AwsConfig:
     def client(self, service: str) -> Any:
         import boto3  # imported lazily: the CLI's --help stays fast
 
-        return boto3.session.Session().client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+        session = boto3.session.Session()
+        return session.client(service, region_name=self.region, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
 
     def delta_storage_options(self) -> dict[str, str]:
         """Options for delta-rs (object_store) to reach S3 or the emulator."""
