@@ -1,0 +1,226 @@
+"""Silver apply: fold a table's bronze change log into its current state in `<lake>/silver/<table>`.
+
+Per table, one writer (this code) does:
+1. read the bronze versions committed since the last applied one, in bounded ranges (rows and versions);
+2. keep the latest change per primary key by `_source_position`;
+3. drop changes at or below the key's delete tombstone (see tombstones.py), record the range's deletes;
+4. apply inserts, updates and deletes with ONE merge per range, each guarded by
+   `source position > target position`, so older changes arriving late are ignored; new columns are merged into
+   the schema;
+5. record the range's last bronze version in the same commit as a Delta app transaction
+   (`CommitProperties(app_transactions=[Transaction(app_id, version)])`). delta-rs does not enforce that the
+   version grows, so the writer checks: a range at or below the recorded version is never applied again.
+A conflicting concurrent commit (CommitFailedError) is retried with backoff against a fresh snapshot.
+Re-running after success is a no-op: nothing is read past the recorded version.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import CommitProperties, DeltaTable, Transaction
+
+from lakehouse.contract import SourceSystem, TableContract, tables_from
+from lakehouse.settings import BRONZE, SILVER, table_uri
+from lakehouse.silver.changes import (
+    BRONZE_ONLY_COLUMNS,
+    CDF_COLUMNS,
+    DELETE,
+    OP,
+    POSITION,
+    SOURCE_TS,
+    latest_per_key,
+    normalise,
+    plan_ranges,
+    rows_added_per_version,
+)
+from lakehouse.silver.delta import key_predicate, open_or_create, with_commit_retry
+from lakehouse.silver.maintenance import MaintenanceReport, maintain
+from lakehouse.silver.tombstones import Tombstones
+
+log = logging.getLogger(__name__)
+
+APPLIED_AT = "_applied_at"
+APP_ID_PREFIX = "lakehouse-silver-apply"
+
+
+def app_id(table: str) -> str:
+    """The Delta app transaction id under which silver records the last applied bronze version."""
+    return f"{APP_ID_PREFIX}:{table}"
+
+
+def cdc_tables() -> list[TableContract]:
+    """The tables silver apply owns: those fed by change streams (dlt writes the file and API tables)."""
+    return [*tables_from(SourceSystem.OLTP), *tables_from(SourceSystem.DYNAMODB)]
+
+
+@dataclass(frozen=True)
+class ApplyPolicy:
+    max_rows_per_range: int = 1_000_000  # bounds memory: ~1M changes fit well under 1 GB
+    max_versions_per_range: int = 1_000
+    max_commit_attempts: int = 8
+    compact_min_small_files: int = 16  # compact once this many files are below target_file_size / 2
+    target_file_size: int = 128 * 1024 * 1024
+    vacuum_retention: timedelta = timedelta(days=7)
+    tombstone_retention: timedelta = timedelta(days=14)  # longer than any stream retention / replay window
+
+
+@dataclass
+class ApplyReport:
+    table: str
+    bronze_version: int | None = None  # latest bronze version seen
+    applied_from: int | None = None  # first bronze version applied by this run
+    applied_to: int | None = None  # last bronze version recorded in silver after this run
+    ranges: int = 0
+    changes_read: int = 0
+    stale_dropped: int = 0  # at or below a delete tombstone
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    tombstones_recorded: int = 0
+    commit_retries: int = 0
+    seconds: float = 0.0
+    maintenance: MaintenanceReport = field(default_factory=MaintenanceReport)
+
+    @property
+    def noop(self) -> bool:
+        return self.ranges == 0
+
+
+def silver_schema(contract: TableContract) -> pa.Schema:
+    """Contract columns plus lineage; columns added at the source later are merged in by the first merge."""
+    lineage = [
+        pa.field(POSITION, pa.string()),
+        pa.field(SOURCE_TS, pa.timestamp("us", tz="UTC")),
+        pa.field(APPLIED_AT, pa.timestamp("us", tz="UTC")),
+    ]
+    return pa.schema([*contract.arrow_schema(), *lineage])
+
+
+def apply_table(
+    contract: TableContract,
+    lake_uri: str,
+    *,
+    storage_options: dict[str, str] | None = None,
+    policy: ApplyPolicy = ApplyPolicy(),
+    on_range: Callable[[int, int], None] | None = None,
+) -> ApplyReport:
+    """Apply every bronze change of `contract`'s table not yet in silver. Safe to re-run at any point."""
+    started = time.perf_counter()
+    report = ApplyReport(table=contract.name)
+    bronze_uri = table_uri(lake_uri, BRONZE, contract.name)
+    silver_uri = table_uri(lake_uri, SILVER, contract.name)
+    if not DeltaTable.is_deltatable(bronze_uri, storage_options):
+        report.seconds = time.perf_counter() - started
+        return report
+    bronze = DeltaTable(bronze_uri, storage_options=storage_options)
+    report.bronze_version = bronze.version()
+    silver = open_or_create(silver_uri, silver_schema(contract), storage_options, contract.partition_by)
+    applied = _applied_version(silver, contract.name)
+    report.applied_to = applied
+    if applied is not None and applied > report.bronze_version:
+        raise RuntimeError(
+            f"silver {contract.name} records bronze version {applied} but bronze is only at "
+            f"{report.bronze_version}: bronze was recreated. Rebuild silver: delete {silver_uri} (and its "
+            f"tombstones) and run `lakehouse silver apply --table {contract.name}` again."
+        )
+    first = 0 if applied is None else applied + 1
+    if first <= report.bronze_version:
+        ranges = plan_ranges(
+            rows_added_per_version(bronze.history()),
+            first,
+            report.bronze_version,
+            max_rows=policy.max_rows_per_range,
+            max_versions=policy.max_versions_per_range,
+        )
+        tombstones = Tombstones(contract, lake_uri, storage_options)
+        report.applied_from = first
+        for start, end in ranges:
+            _apply_range(contract, bronze, silver_uri, tombstones, start, end, storage_options, policy, report)
+            report.applied_to = end
+            if on_range:
+                on_range(start, end)
+        report.maintenance = maintain(
+            DeltaTable(silver_uri, storage_options=storage_options),
+            tombstones,
+            min_small_files=policy.compact_min_small_files,
+            target_file_size=policy.target_file_size,
+            vacuum_retention=policy.vacuum_retention,
+            tombstone_retention=policy.tombstone_retention,
+        )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _applied_version(silver: DeltaTable, table: str) -> int | None:
+    version = silver.transaction_version(app_id(table))
+    return None if version is None else int(version)
+
+
+def _apply_range(
+    contract: TableContract,
+    bronze: DeltaTable,
+    silver_uri: str,
+    tombstones: Tombstones,
+    start: int,
+    end: int,
+    storage_options: dict[str, str] | None,
+    policy: ApplyPolicy,
+    report: ApplyReport,
+) -> None:
+    changes = normalise(pa.table(bronze.load_cdf(starting_version=start, ending_version=end)))
+    report.ranges += 1
+    report.changes_read += changes.num_rows
+    changes = changes.drop_columns([c for c in (*CDF_COLUMNS, *BRONZE_ONLY_COLUMNS) if c in changes.column_names])
+    latest = latest_per_key(changes, contract.primary_key)
+    latest, dropped = tombstones.drop_superseded(latest)
+    report.stale_dropped += dropped
+    # Tombstones first: a crash before the silver commit re-runs this range and records them again (idempotent).
+    report.tombstones_recorded += tombstones.record(latest, policy.max_commit_attempts)
+    source = _merge_source(latest)
+    assignments = {c: f"s.{c}" for c in source.column_names if c != OP}
+    newer = f"s.{POSITION} > t.{POSITION}"
+    attempts = 0
+
+    def merge() -> None:
+        nonlocal attempts
+        attempts += 1
+        silver = DeltaTable(silver_uri, storage_options=storage_options)  # a fresh snapshot on every attempt
+        applied = _applied_version(silver, contract.name)
+        if applied is not None and applied >= end:
+            log.info("%s: bronze versions up to %d already applied (recorded %d)", contract.name, end, applied)
+            return
+        metrics = (
+            silver.merge(
+                source,
+                predicate=key_predicate(contract.primary_key),
+                source_alias="s",
+                target_alias="t",
+                merge_schema=True,
+                commit_properties=CommitProperties(app_transactions=[Transaction(app_id(contract.name), end)]),
+            )
+            .when_matched_delete(predicate=f"s.{OP} = '{DELETE}' AND {newer}")
+            .when_matched_update(assignments, predicate=f"s.{OP} <> '{DELETE}' AND {newer}")
+            .when_not_matched_insert(assignments, predicate=f"s.{OP} <> '{DELETE}'")
+            .execute()
+        )
+        report.inserted += int(metrics.get("num_target_rows_inserted", 0))
+        report.updated += int(metrics.get("num_target_rows_updated", 0))
+        report.deleted += int(metrics.get("num_target_rows_deleted", 0))
+
+    with_commit_retry(merge, max_attempts=policy.max_commit_attempts)
+    report.commit_retries += attempts - 1
+
+
+def _merge_source(latest: pa.Table) -> pa.Table:
+    now = pa.array([datetime.now(UTC)], pa.timestamp("us", tz="UTC"))
+    applied_at = pc.take(now, pa.array([0] * latest.num_rows, pa.int32())) if latest.num_rows else now.slice(0, 0)
+    if OP not in latest.column_names:
+        raise ValueError(f"bronze rows lack the {OP} column; is this a bronze change log?")
+    return latest.append_column(APPLIED_AT, applied_at)

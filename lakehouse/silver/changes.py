@@ -1,0 +1,86 @@
+"""Reading bronze changes for silver apply: version ranges, Arrow normalisation, latest change per key.
+
+Bronze (`<lake>/bronze/<table>`, see docs/silver-and-local-runtime.md) is an append-only change log with the
+contract columns plus lineage columns. Silver apply reads it in bounded ranges of commit versions through the
+change data feed, so memory is bounded by the range size, not the table size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Bronze lineage columns (agreed in notes/interfaces.md; written by lakehouse.cdc's bronze writer).
+OP = "_op"  # c | u | d | r
+POSITION = "_source_position"  # 40-digit zero-padded decimal string: sorts like the source position
+SOURCE_TS = "_source_ts"
+BRONZE_ONLY_COLUMNS = ("_ingested_at", "_batch_id", "_dedup_key", "_ingest_date")
+CDF_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
+DELETE = "d"
+
+
+def plan_ranges(
+    rows_per_version: dict[int, int], first: int, last: int, *, max_rows: int, max_versions: int
+) -> list[tuple[int, int]]:
+    """Split bronze versions first..last (inclusive) into ranges of at most `max_rows` added rows (a single
+    larger version stays alone) and at most `max_versions` versions. Versions without metrics count as 0 rows,
+    the version cap still bounds them."""
+    ranges: list[tuple[int, int]] = []
+    start, rows = first, 0
+    for version in range(first, last + 1):
+        added = rows_per_version.get(version, 0)
+        if version > start and (rows + added > max_rows or version - start >= max_versions):
+            ranges.append((start, version - 1))
+            start, rows = version, 0
+        rows += added
+    if first <= last:
+        ranges.append((start, last))
+    return ranges
+
+
+def rows_added_per_version(history: list[dict[str, Any]]) -> dict[int, int]:
+    """`num_added_rows` per commit from `DeltaTable.history()` (delta-rs operation metrics)."""
+    rows: dict[int, int] = {}
+    for commit in history:
+        metrics = commit.get("operationMetrics") or {}
+        if "version" in commit and "num_added_rows" in metrics:
+            rows[int(commit["version"])] = int(metrics["num_added_rows"])
+    return rows
+
+
+def normalise(table: pa.Table) -> pa.Table:
+    """delta-rs returns view types (Utf8View, BinaryView); turn them into the plain types merges and joins use."""
+    fields = []
+    for f in table.schema:
+        if pa.types.is_string_view(f.type):
+            fields.append(f.with_type(pa.string()))
+        elif pa.types.is_binary_view(f.type):
+            fields.append(f.with_type(pa.binary()))
+        else:
+            fields.append(f)
+    target = pa.schema(fields)
+    return table if target == table.schema else table.cast(target)
+
+
+def latest_per_key(changes: pa.Table, primary_key: tuple[str, ...]) -> pa.Table:
+    """One row per primary key: the change with the greatest source position (duplicates collapse)."""
+    if changes.num_rows == 0:
+        return changes
+    order = [(k, "ascending") for k in primary_key] + [(POSITION, "descending")]
+    ordered = changes.take(pc.sort_indices(changes, sort_keys=order))
+    first_of_key = _first_of_each_group(ordered, primary_key)
+    return ordered.filter(first_of_key)
+
+
+def _first_of_each_group(ordered: pa.Table, columns: tuple[str, ...]) -> pa.Array:
+    """True where a row starts a new run of equal `columns` values (input sorted by them; keys are non-null)."""
+    n = ordered.num_rows
+    changed: pa.Array | None = None
+    for name in columns:
+        col = ordered.column(name).combine_chunks()
+        differs = pc.not_equal(col.slice(1), col.slice(0, n - 1))
+        changed = differs if changed is None else pc.or_(changed, differs)
+    assert changed is not None
+    return pa.concat_arrays([pa.array([True]), changed])

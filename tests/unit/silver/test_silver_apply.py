@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError
+
+from lakehouse.silver import ApplyPolicy, app_id, apply_table
+from lakehouse.silver import apply as apply_module
+from lakehouse.silver.tombstones import tombstone_uri
+from tests.unit.silver.bronze_log import EPOCH, PAIRS, THINGS, Change, append_changes, position
+
+
+def thing(op: str, pos: int, thing_id: int, name: str = "x", price: str | None = None) -> Change:
+    row = {"thing_id": thing_id, "name": name, "price": Decimal(price) if price else None, "updated_at": EPOCH}
+    return Change(op, pos, row if op != "d" else {"thing_id": thing_id})
+
+
+def silver_rows(lake: str, table: str = "things") -> dict[object, dict[str, object]]:
+    rows = DeltaTable(f"{lake}/silver/{table}").to_pyarrow_table().to_pylist()
+    return {r["thing_id"]: r for r in rows} if table == "things" else {(r["left_id"], r["right_id"]): r for r in rows}
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> str:
+    return str(tmp_path / "lake")
+
+
+def test_inserts_updates_and_deletes_fold_to_the_latest_state(lake: str) -> None:
+    append_changes(lake, THINGS, [thing("c", 1, 1, "a", "1.50"), thing("c", 2, 2, "b"), thing("c", 3, 3, "c")])
+    append_changes(lake, THINGS, [thing("u", 4, 1, "a2", "2.00"), thing("d", 5, 2), thing("u", 6, 1, "a3")])
+
+    report = apply_table(THINGS, lake)
+
+    rows = silver_rows(lake)
+    assert sorted(rows) == [1, 3]
+    assert rows[1]["name"] == "a3" and rows[1]["_source_position"] == position(6)
+    assert report.changes_read == 6 and report.applied_to == 1
+    assert DeltaTable(f"{lake}/silver/things").transaction_version(app_id("things")) == 1
+
+
+def test_rerun_is_a_noop_and_adds_no_commit(lake: str) -> None:
+    append_changes(lake, THINGS, [thing("c", 1, 1)])
+    apply_table(THINGS, lake)
+    version = DeltaTable(f"{lake}/silver/things").version()
+
+    again = apply_table(THINGS, lake)
+
+    assert again.noop and again.changes_read == 0
+    assert DeltaTable(f"{lake}/silver/things").version() == version
+
+
+def test_older_change_arriving_late_is_ignored(lake: str) -> None:
+    append_changes(lake, THINGS, [thing("c", 1, 1, "v1"), thing("u", 5, 1, "v5")])
+    apply_table(THINGS, lake)
+    append_changes(lake, THINGS, [thing("u", 3, 1, "v3"), thing("u", 5, 1, "v5")])  # late + duplicate
+
+    apply_table(THINGS, lake)
+
+    assert silver_rows(lake)[1]["name"] == "v5"
+
+
+def test_older_update_after_a_delete_does_not_resurrect_and_reinsert_works(lake: str) -> None:
+    append_changes(lake, THINGS, [thing("c", 1, 1, "v1"), thing("d", 4, 1)])
+    apply_table(THINGS, lake)
+    append_changes(lake, THINGS, [thing("u", 2, 1, "zombie")])  # redelivered older update
+    report = apply_table(THINGS, lake)
+    assert silver_rows(lake) == {} and report.stale_dropped == 1
+
+    append_changes(lake, THINGS, [thing("c", 7, 1, "reborn")])
+    apply_table(THINGS, lake)
+    assert silver_rows(lake)[1]["name"] == "reborn"
+
+    append_changes(lake, THINGS, [thing("u", 3, 1, "zombie again")])  # older than the delete and the re-insert
+    apply_table(THINGS, lake)
+    assert silver_rows(lake)[1]["name"] == "reborn"
+
+
+def test_delete_arriving_before_the_insert_keeps_the_key_deleted(lake: str) -> None:
+    append_changes(lake, THINGS, [thing("d", 9, 1)])
+    apply_table(THINGS, lake)
+    append_changes(lake, THINGS, [thing("c", 2, 1, "early insert")])
+    apply_table(THINGS, lake)
+    assert silver_rows(lake) == {}
+
+
+def test_composite_keys(lake: str) -> None:
+    def pair(op: str, pos: int, left: str, right: int, qty: int = 1) -> Change:
+        return Change(op, pos, {"left_id": left, "right_id": right, "qty": qty, "updated_at": EPOCH})
+
+    append_changes(lake, PAIRS, [pair("c", 1, "a", 1), pair("c", 2, "a", 2), pair("c", 3, "b", 1)])
+    append_changes(lake, PAIRS, [pair("u", 4, "a", 1, 7), pair("d", 5, "a", 2)])
+    apply_table(PAIRS, lake)
+    rows = silver_rows(lake, "pairs")
+    assert sorted(rows) == [("a", 1), ("b", 1)] and rows[("a", 1)]["qty"] == 7
+
+
+def test_version_ranges_bound_each_merge_and_record_progress_per_range(lake: str) -> None:
+    for i in range(7):
+        append_changes(lake, THINGS, [thing("u" if i else "c", i + 1, 1, f"v{i}"), thing("c", 100 + i, 10 + i)])
+    seen: list[tuple[int, int]] = []
+
+    report = apply_table(
+        THINGS,
+        lake,
+        policy=ApplyPolicy(max_rows_per_range=4, max_versions_per_range=10),
+        on_range=lambda *r: seen.append(r),
+    )
+
+    assert seen == [(0, 1), (2, 3), (4, 5), (6, 6)] and report.ranges == 4
+    assert silver_rows(lake)[1]["name"] == "v6" and len(silver_rows(lake)) == 8
+    history = DeltaTable(f"{lake}/silver/things").history()
+    merges = [h for h in history if h["operation"] == "MERGE"]
+    assert len(merges) == 4
+
+
+def test_new_source_column_reaches_silver(lake: str) -> None:
+    append_changes(lake, THINGS, [thing("c", 1, 1, "old")])
+    apply_table(THINGS, lake)
+    colour = pa.field("colour", pa.string())
+    new = Change("c", 2, {"thing_id": 2, "name": "new", "colour": "red", "updated_at": EPOCH})
+    append_changes(lake, THINGS, [new], extra=(colour,))
+
+    apply_table(THINGS, lake)
+
+    rows = silver_rows(lake)
+    assert rows[2]["colour"] == "red" and rows[1]["colour"] is None and rows[1]["name"] == "old"
+
+
+def test_conflicting_concurrent_commit_is_retried(lake: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    append_changes(lake, THINGS, [thing("c", 1, 1, "a"), thing("c", 2, 2, "b")])
+    apply_table(THINGS, lake)
+    append_changes(lake, THINGS, [thing("u", 3, 1, "a3"), thing("u", 4, 2, "b4")])
+    silver_uri = f"{lake}/silver/things"
+    real_delta_table = apply_module.DeltaTable
+    interfered = []
+
+    def snapshot_then_concurrent_writer(uri: str, **kwargs: object) -> DeltaTable:
+        table = real_delta_table(uri, **kwargs)  # type: ignore[arg-type]
+        if uri == silver_uri and not interfered:
+            # Another writer rewrites the files silver apply has just read: its merge must conflict.
+            real_delta_table(uri).update({"name": "'concurrent'"}, predicate="thing_id = 2")
+            interfered.append(True)
+        return table
+
+    monkeypatch.setattr(apply_module, "DeltaTable", snapshot_then_concurrent_writer)
+    monkeypatch.setattr(apply_module.DeltaTable, "is_deltatable", real_delta_table.is_deltatable, raising=False)
+
+    report = apply_table(THINGS, lake)
+
+    assert interfered and report.commit_retries >= 1
+    rows = silver_rows(lake)
+    assert rows[1]["name"] == "a3" and rows[2]["name"] == "b4"
+    assert real_delta_table(silver_uri).transaction_version(app_id("things")) == 1
+
+
+def test_conflicts_beyond_the_attempt_budget_surface(lake: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    append_changes(lake, THINGS, [thing("c", 1, 1)])
+    monkeypatch.setattr("lakehouse.silver.delta.time.sleep", lambda _: None)
+
+    class AlwaysConflicting:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def transaction_version(self, _: str) -> None:
+            return None
+
+        def merge(self, *args: object, **kwargs: object) -> AlwaysConflicting:
+            raise CommitFailedError("simulated conflict")
+
+    real = apply_module.DeltaTable
+    monkeypatch.setattr(
+        apply_module, "DeltaTable", lambda uri, **kw: AlwaysConflicting() if "silver/things" in uri else real(uri, **kw)
+    )
+    monkeypatch.setattr(apply_module.DeltaTable, "is_deltatable", real.is_deltatable, raising=False)
+    with pytest.raises(CommitFailedError):
+        apply_table(THINGS, lake, policy=ApplyPolicy(max_commit_attempts=3))
+
+
+def test_silver_ahead_of_bronze_is_refused_with_the_fix(lake: str) -> None:
+    append_changes(lake, THINGS, [thing("c", 1, 1)])
+    apply_table(THINGS, lake)
+    from deltalake import CommitProperties, Transaction
+
+    empty = DeltaTable(f"{lake}/silver/things").to_pyarrow_table().slice(0, 0)
+    write_deltalake(
+        f"{lake}/silver/things",
+        empty,
+        mode="append",
+        commit_properties=CommitProperties(app_transactions=[Transaction(app_id("things"), 99)]),
+    )
+    with pytest.raises(RuntimeError, match="bronze was recreated"):
+        apply_table(THINGS, lake)
+
+
+def test_small_files_are_compacted_and_vacuumed_past_the_threshold(lake: str) -> None:
+    policy = ApplyPolicy(max_versions_per_range=1, compact_min_small_files=4, vacuum_retention=timedelta(0))
+    for i in range(5):
+        append_changes(lake, THINGS, [thing("c", i + 1, i)])
+
+    report = apply_table(THINGS, lake, policy=policy)
+
+    assert report.maintenance.compacted_files >= 4 and report.maintenance.vacuumed_files >= 4
+    silver = DeltaTable(f"{lake}/silver/things")
+    assert len(silver.file_uris()) == 1 and len(silver_rows(lake)) == 5
+
+
+def test_old_tombstones_are_pruned_by_retention(lake: str) -> None:
+    append_changes(lake, THINGS, [thing("c", 1, 1), thing("d", 2, 1)])
+    apply_table(THINGS, lake)
+    assert DeltaTable(tombstone_uri(lake, "things")).to_pyarrow_table().num_rows == 1
+    append_changes(lake, THINGS, [thing("c", 3, 2)])
+
+    report = apply_table(THINGS, lake, policy=ApplyPolicy(tombstone_retention=timedelta(0)))
+
+    assert report.maintenance.tombstones_pruned == 1
+    assert DeltaTable(tombstone_uri(lake, "things")).to_pyarrow_table().num_rows == 0
+
+
+def test_missing_bronze_table_is_nothing_to_do(lake: str) -> None:
+    report = apply_table(THINGS, lake)
+    assert report.noop and report.bronze_version is None
