@@ -1,0 +1,126 @@
+"""dlt source: gzipped JSONL landing files in date partitions (`<root>/<table>/dt=YYYY-MM-DD/*.jsonl.gz`).
+
+Built on dlt's filesystem source: one `filesystem` resource per table lists the table's files with an incremental
+cursor on `modification_date` (only new or re-uploaded files are read on the next run; the cursor lives in dlt's
+state, which the runner stores in the destination), piped into a reader that gunzips, parses and validates each
+file. A file that cannot be decompressed and a line that is not a JSON object with its primary key go to the
+quarantine with the file and the reason; every other row loads.
+
+Rows keep their JSON values; dlt coerces them to the contract types from the column hints (ISO strings ->
+timestamps, "12.30" -> decimal). A value that cannot be coerced lands in a variant column, a new field becomes a
+new column and a nested list becomes a child table (`<table>__<field>`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import dlt
+import orjson
+from dlt.sources import DltResource
+from dlt.sources.filesystem import FileItemDict, filesystem
+
+from lakehouse.contract import SourceSystem, TableContract, get_table, tables_from
+from lakehouse.load.quarantine import Quarantine
+from lakehouse.sources.hints import contract_columns, write_disposition
+
+SOURCE_NAME = "landing_files"
+LINEAGE_COLUMN = "_landing_file"  # the landing file each row came from
+GZIP_MAGIC = b"\x1f\x8b"
+ROWS_PER_CHUNK = 5_000
+
+FileCallback = Callable[[str, str], None]  # (table, file_url) after each file
+
+
+def landing_tables() -> list[str]:
+    return [t.name for t in tables_from(SourceSystem.FILES)]
+
+
+@dlt.source(name=SOURCE_NAME)
+def landing_files(
+    bucket_url: str,
+    quarantine: Quarantine,
+    tables: Sequence[str] | None = None,
+    credentials: Any = None,
+    on_file: FileCallback | None = None,
+) -> Iterator[DltResource]:
+    """One Delta resource per landing table. `bucket_url` is the landing root (a folder or s3://bucket/prefix);
+    `credentials` an fsspec filesystem or dlt AwsCredentials for S3."""
+    for name in tables or landing_tables():
+        contract = get_table(name)
+        if contract.source != SourceSystem.FILES:
+            raise ValueError(f"{name} is not a landing-file table; landing tables are: {', '.join(landing_tables())}")
+        files = filesystem(
+            bucket_url=bucket_url,
+            credentials=credentials,
+            file_glob=f"{name}/dt=*/*.jsonl*",
+            incremental=dlt.sources.incremental("modification_date"),
+        ).with_name(f"{name}_files")
+        yield files | _reader(contract, quarantine, on_file)
+
+
+def _reader(contract: TableContract, quarantine: Quarantine, on_file: FileCallback | None) -> DltResource:
+    columns: Any = {**contract_columns(contract), LINEAGE_COLUMN: {"name": LINEAGE_COLUMN, "data_type": "text"}}
+    disposition: Any = write_disposition(contract)
+
+    @dlt.transformer(
+        name=contract.name,
+        primary_key=list(contract.primary_key),
+        write_disposition=disposition,
+        columns=columns,
+        table_format="delta",
+    )
+    def read_landing_file(items: Iterable[FileItemDict]) -> Iterator[list[dict[str, Any]]]:
+        for item in items:
+            yield from read_records(item["file_url"], item.read_bytes(), contract, quarantine)
+            if on_file:
+                on_file(contract.name, item["file_url"])
+
+    return read_landing_file
+
+
+def read_records(
+    file_url: str, raw: bytes, contract: TableContract, quarantine: Quarantine
+) -> Iterator[list[dict[str, Any]]]:
+    """Chunks of valid records from one landing file; everything else goes to the quarantine."""
+    try:
+        data = gzip.decompress(raw) if raw.startswith(GZIP_MAGIC) else raw
+    except (EOFError, OSError, zlib.error) as exc:
+        # A truncated or corrupt archive: keep the whole file, load none of it (a partial file is not a fact).
+        quarantine.add_file(
+            source=SOURCE_NAME, table=contract.name, stream=file_url, raw=raw, reason=f"unreadable gzip: {exc}"
+        )
+        return
+    chunk: list[dict[str, Any]] = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        record, reason = _parse(line, contract)
+        if record is None:
+            quarantine.add_line(
+                source=SOURCE_NAME, table=contract.name, stream=file_url, line_number=number, raw=line, reason=reason
+            )
+            continue
+        record[LINEAGE_COLUMN] = file_url
+        chunk.append(record)
+        if len(chunk) >= ROWS_PER_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _parse(line: bytes, contract: TableContract) -> tuple[dict[str, Any] | None, str]:
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return None, f"invalid JSON: {exc}"
+    if not isinstance(record, dict):
+        return None, f"not a JSON object but {type(record).__name__}"
+    missing = [key for key in contract.primary_key if record.get(key) is None]
+    if missing:
+        return None, f"primary key column(s) missing or null: {', '.join(missing)}"
+    return record, ""
