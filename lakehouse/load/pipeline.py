@@ -54,12 +54,12 @@ def dlt_aws_credentials(aws: AwsConfig) -> Any:
     if frozen is None:
         raise RuntimeError("no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or run with a role")
     keys = frozen.get_frozen_credentials()
-    credentials = AwsCredentials()
+    credentials: Any = AwsCredentials()
     credentials.aws_access_key_id = keys.access_key
     credentials.aws_secret_access_key = keys.secret_key
-    credentials.aws_session_token = keys.token  # type: ignore[assignment]
+    credentials.aws_session_token = keys.token
     credentials.region_name = aws.region
-    credentials.endpoint_url = aws.endpoint_url  # type: ignore[assignment]
+    credentials.endpoint_url = aws.endpoint_url
     return credentials
 
 
