@@ -31,6 +31,7 @@ def write_request(change: dict[str, Any]) -> WriteRequest:
 
 
 def request_key(request: WriteRequest, key_attributes: tuple[str, ...] = DEFAULT_KEY_ATTRIBUTES) -> tuple[str, ...]:
+    """The key values of a write request as strings, e.g. ("CART#7", "META")."""
     if "PutRequest" in request:
         attributes = request["PutRequest"]["Item"]
     elif "DeleteRequest" in request:
@@ -38,7 +39,8 @@ def request_key(request: WriteRequest, key_attributes: tuple[str, ...] = DEFAULT
     else:
         raise ValueError(f"a write request holds PutRequest or DeleteRequest; got keys {sorted(request)}")
     try:
-        return tuple(repr(attributes[name]) for name in key_attributes)
+        # An attribute value is {"S": "CART#7"} (or N, B): its one value identifies the item.
+        return tuple(str(next(iter(attributes[name].values()))) for name in key_attributes)
     except KeyError as missing:
         raise ValueError(f"write request lacks key attribute {missing}; the table key is {key_attributes}") from None
 

@@ -81,10 +81,18 @@ def _ensure_table(aws: AwsConfig, name: str, created: list[str]) -> str:
 
 
 def _ensure_bucket(aws: AwsConfig, name: str, created: list[str]) -> None:
+    from botocore.exceptions import ClientError
+
     s3 = aws.client("s3")
+    try:
+        s3.head_bucket(Bucket=name)  # us-east-1 answers CreateBucket on an owned bucket with 200: ask first
+        return
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+            raise
     kwargs = {} if aws.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": aws.region}}
     try:
         s3.create_bucket(Bucket=name, **kwargs)
         created.append(f"s3 bucket {name}")
-    except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+    except s3.exceptions.BucketAlreadyOwnedByYou:  # created meanwhile by another run
         pass

@@ -141,7 +141,7 @@ def test_gives_up_after_a_bounded_number_of_attempts_naming_what_was_not_deliver
 def test_missing_stream_fails_at_once_with_the_stream_name(emulator: Emulator) -> None:
     retry, sleeps = _fast_retry()
     sink = KinesisSink(emulator.aws.client("kinesis"), "no-such-stream", retry=retry)
-    with pytest.raises(DeliveryError, match="no-such-stream.*ResourceNotFoundException"):
+    with pytest.raises(DeliveryError, match=r"no-such-stream.*ResourceNotFoundException"):
         sink.put([("customers:1", b"{}")])
     assert sleeps == []
 
