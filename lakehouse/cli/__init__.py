@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from lakehouse.cli import bench, demo, generate
+from lakehouse.cli import bench, catalog, demo, generate, load
 
 app = typer.Typer(
     help="The e-commerce lakehouse: simulate the shop, ingest CDC into Delta, load batches, build marts.",
@@ -15,6 +15,8 @@ app = typer.Typer(
 )
 app.add_typer(generate.app, name="generate")
 app.add_typer(bench.app, name="bench")
+app.add_typer(load.app, name="load")
+app.add_typer(catalog.app, name="catalog")
 app.command(name="demo")(demo.demo)
 
 

@@ -79,6 +79,10 @@ def new_batch_id() -> str:
 @contextmanager
 def stateless_pipeline(name: str, target: LoadTarget) -> Iterator[Pipeline]:
     """A dlt pipeline in a throwaway working folder whose state lives in the destination."""
+    import os
+
+    # No anonymous usage pings from Lambda or CI unless someone asks for them.
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     import dlt
 
     destination = dlt.destinations.filesystem(

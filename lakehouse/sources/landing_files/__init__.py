@@ -17,6 +17,7 @@ import gzip
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
+from urllib.parse import unquote
 
 import dlt
 import orjson
@@ -31,6 +32,7 @@ SOURCE_NAME = "landing_files"
 LINEAGE_COLUMN = "_landing_file"  # the landing file each row came from
 GZIP_MAGIC = b"\x1f\x8b"
 ROWS_PER_CHUNK = 5_000
+FILES_PER_RUN = 1_000_000
 
 FileCallback = Callable[[str, str], None]  # (table, file_url) after each file
 
@@ -57,6 +59,8 @@ def landing_files(
             bucket_url=bucket_url,
             credentials=credentials,
             file_glob=f"{name}/dt=*/*.jsonl*",
+            # one page holds every new file: the reader keeps only the latest version of a key across files
+            files_per_page=FILES_PER_RUN,
             incremental=dlt.sources.incremental("modification_date"),
         ).with_name(f"{name}_files")
         yield files | _reader(contract, quarantine, on_file)
@@ -73,19 +77,34 @@ def _reader(contract: TableContract, quarantine: Quarantine, on_file: FileCallba
         columns=columns,
         table_format="delta",
     )
-    def read_landing_file(items: Iterable[FileItemDict]) -> Iterator[list[dict[str, Any]]]:
-        for item in items:
-            yield from read_records(item["file_url"], item.read_bytes(), contract, quarantine)
+    def read_landing_files(items: Iterable[FileItemDict]) -> Iterator[list[dict[str, Any]]]:
+        # dlt's upsert needs unique keys per load: when a key appears in several files of one run, the version
+        # with the latest event time wins, and on a tie the later file (partitions sort by date).
+        latest: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for item in sorted(items, key=lambda i: str(i["file_url"])):
+            file_url = unquote(item["file_url"])
+            for record in read_records(file_url, item.read_bytes(), contract, quarantine):
+                key = tuple(record[k] for k in contract.primary_key)
+                current = latest.get(key)
+                if current is None or _event_time(record, contract) >= _event_time(current, contract):
+                    latest[key] = record
             if on_file:
-                on_file(contract.name, item["file_url"])
+                on_file(contract.name, file_url)
+        rows = list(latest.values())
+        for start in range(0, len(rows), ROWS_PER_CHUNK):
+            yield rows[start : start + ROWS_PER_CHUNK]
 
-    return read_landing_file
+    return read_landing_files
+
+
+def _event_time(record: dict[str, Any], contract: TableContract) -> str:
+    return str(record.get(contract.event_time) or "")
 
 
 def read_records(
     file_url: str, raw: bytes, contract: TableContract, quarantine: Quarantine
-) -> Iterator[list[dict[str, Any]]]:
-    """Chunks of valid records from one landing file; everything else goes to the quarantine."""
+) -> Iterator[dict[str, Any]]:
+    """The valid records of one landing file; everything else goes to the quarantine."""
     try:
         data = gzip.decompress(raw) if raw.startswith(GZIP_MAGIC) else raw
     except (EOFError, OSError, zlib.error) as exc:
@@ -94,7 +113,6 @@ def read_records(
             source=SOURCE_NAME, table=contract.name, stream=file_url, raw=raw, reason=f"unreadable gzip: {exc}"
         )
         return
-    chunk: list[dict[str, Any]] = []
     for number, line in enumerate(data.splitlines(), start=1):
         if not line.strip():
             continue
@@ -105,12 +123,7 @@ def read_records(
             )
             continue
         record[LINEAGE_COLUMN] = file_url
-        chunk.append(record)
-        if len(chunk) >= ROWS_PER_CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+        yield record
 
 
 def _parse(line: bytes, contract: TableContract) -> tuple[dict[str, Any] | None, str]:
@@ -123,4 +136,6 @@ def _parse(line: bytes, contract: TableContract) -> tuple[dict[str, Any] | None,
     missing = [key for key in contract.primary_key if record.get(key) is None]
     if missing:
         return None, f"primary key column(s) missing or null: {', '.join(missing)}"
+    if any(isinstance(record[key], (dict, list)) for key in contract.primary_key):
+        return None, "primary key value is not a scalar"
     return record, ""
