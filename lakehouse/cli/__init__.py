@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from lakehouse.cli import bench, catalog, demo, generate, load
+from lakehouse.cli import bench, catalog, cdc, demo, generate, load, silver
 
 app = typer.Typer(
     help="The e-commerce lakehouse: simulate the shop, ingest CDC into Delta, load batches, build marts.",
@@ -17,6 +17,8 @@ app.add_typer(generate.app, name="generate")
 app.add_typer(bench.app, name="bench")
 app.add_typer(load.app, name="load")
 app.add_typer(catalog.app, name="catalog")
+app.add_typer(cdc.app, name="cdc")
+app.add_typer(silver.app, name="silver")
 app.command(name="demo")(demo.demo)
 
 
