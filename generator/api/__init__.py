@@ -2,7 +2,7 @@
 
 - `create_app(config, now_us=...)` -> FastAPI app (in-process: `fastapi.testclient.TestClient(create_app())`)
 - `serve(config, host, port)`: run it with uvicorn until stopped
-- `serve_in_thread(config, host, port)`: a context manager that runs it in a background thread and yields the
+- `serve_in_thread(config)`: a context manager that runs it in a background thread on a free port and yields the
   base URL (for the demo and for tests that need a real HTTP server, e.g. dlt's REST API source)
 """
 
