@@ -1,0 +1,197 @@
+"""The bronze writer: one Delta append per table per batch, idempotent under redelivery.
+
+Layout (docs/cdc.md, notes/interfaces.md): `<lake>/bronze/<table>` holds every contract column (nullable) plus
+extra source columns (strings) and `_op`, `_source_position`, `_source_ts`, `_ingested_at`, `_batch_id`,
+`_dedup_key`, `_ingest_date` (partition column); created with `delta.enableChangeDataFeed=true`.
+
+Idempotency: record-level, by `_dedup_key` (`<table>:<pk>:<position>`). Before appending, the writer reads the
+`_dedup_key`s already committed in the batch's `[min, max]` source-position range and drops those changes. The
+range read is pruned by the Delta file statistics on `_source_position` (every file's min/max sits in the log),
+so a fresh batch whose positions lie past everything committed reads no data file at all, and a redelivery reads
+only the few files it overlaps. Why not a Delta app transaction with a per-shard high-water mark:
+- DynamoDB Streams Lambda events carry no shard id, so there is no per-shard key to hang the watermark on;
+- with ParallelizationFactor > 1 Lambda processes one shard in concurrent lanes: a later lane may commit first,
+  and a shard-wide watermark would then drop the earlier lane's records;
+- producer retries (PutRecords partial failures) put the same change twice under two sequence numbers; a
+  watermark on sequence numbers keeps both, the dedup key drops the second.
+The record-level check covers all of these, plus bisect-on-error and crashes between commit and checkpoint.
+Its one gap: two invocations committing the *same* change at the same moment. Lambda never hands the same record
+to two live invocations of one shard, and silver apply keeps one change per (key, position) anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lakehouse.cdc.coerce import build_columns
+from lakehouse.cdc.model import Change, Op, RecordRejected
+from lakehouse.contract import TableContract, get_table
+from lakehouse.settings import BRONZE, table_uri
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
+
+PARTITION_COLUMN = "_ingest_date"
+TIMESTAMP_US = pa.timestamp("us", tz="UTC")
+METADATA_FIELDS: tuple[pa.Field, ...] = (
+    pa.field("_op", pa.string()),
+    pa.field("_source_position", pa.string()),
+    pa.field("_source_ts", TIMESTAMP_US),
+    pa.field("_ingested_at", TIMESTAMP_US),
+    pa.field("_batch_id", pa.string()),
+    pa.field("_dedup_key", pa.string()),
+    pa.field(PARTITION_COLUMN, pa.date32()),
+)
+METADATA_COLUMNS = frozenset(f.name for f in METADATA_FIELDS)
+TABLE_CONFIGURATION = {"delta.enableChangeDataFeed": "true"}
+COMMIT_RETRIES = 30  # concurrent appends commute; delta-rs rebases and retries them up to this many times
+
+
+def bronze_schema(contract: TableContract) -> pa.Schema:
+    """The bronze schema of a contract table: all contract columns nullable, then the metadata columns."""
+    fields = [pa.field(c.name, c.arrow_type, nullable=True) for c in contract.columns]
+    return pa.schema([*fields, *METADATA_FIELDS])
+
+
+def ensure_bronze_table(uri: str, contract: TableContract, storage_options: dict[str, str] | None = None) -> DeltaTable:
+    """Open the bronze table at `uri`, creating it (partitioned, change data feed on) if it does not exist."""
+    from deltalake import DeltaTable
+
+    if DeltaTable.is_deltatable(uri, storage_options=storage_options):
+        return DeltaTable(uri, storage_options=storage_options)
+    try:
+        return DeltaTable.create(
+            uri,
+            schema=bronze_schema(contract),
+            mode="ignore",
+            partition_by=[PARTITION_COLUMN],
+            name=contract.name,
+            description=f"bronze change log of {contract.name} (append-only)",
+            configuration=TABLE_CONFIGURATION,
+            storage_options=storage_options,
+        )
+    except Exception:
+        # Another consumer created it between our check and our commit: version 0 exists, use it.
+        if DeltaTable.is_deltatable(uri, storage_options=storage_options):
+            return DeltaTable(uri, storage_options=storage_options)
+        raise
+
+
+@dataclass
+class BronzeRows:
+    """A batch's changes of one table as bronze rows, and the changes rejected by the contract (index -> why)."""
+
+    table: pa.Table
+    rejected: dict[int, RecordRejected]
+
+
+def bronze_rows(
+    contract: TableContract, changes: Sequence[Change], *, batch_id: str, ingested_at_us: int
+) -> BronzeRows:
+    """Validate the changes against the contract and lay them out as bronze rows (rejected rows left out)."""
+    columns = build_columns(contract, [c.image for c in changes], [c.op is Op.DELETE for c in changes])
+    arrays = {(f"source{name}" if name in METADATA_COLUMNS else name): a for name, a in columns.arrays.items()}
+    count = len(changes)
+    ingest_day = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ingested_at_us)).date()
+    positions = pa.array([c.position for c in changes], pa.string())
+    keys = [pc.cast(arrays[name], pa.string()) for name in contract.primary_key]
+    arrays["_op"] = pa.array([c.op.value for c in changes], pa.string())
+    arrays["_source_position"] = positions
+    arrays["_source_ts"] = pa.array([c.source_ts_us for c in changes], TIMESTAMP_US)
+    arrays["_ingested_at"] = pa.array([ingested_at_us] * count, TIMESTAMP_US)
+    arrays["_batch_id"] = pa.array([batch_id] * count, pa.string())
+    arrays["_dedup_key"] = pc.binary_join_element_wise(
+        pa.array([contract.name] * count, pa.string()), pc.binary_join_element_wise(*keys, "|"), positions, ":"
+    )
+    arrays[PARTITION_COLUMN] = pa.array([ingest_day] * count, pa.date32())
+    table = pa.table(arrays)
+    if columns.rejected:
+        keep = [i not in columns.rejected for i in range(count)]
+        table = table.filter(pa.array(keep, pa.bool_()))
+    return BronzeRows(table, columns.rejected)
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    table: str
+    appended: int
+    duplicates: int  # already committed (redelivery) or repeated inside the batch
+    version: int | None  # the Delta version committed, None when nothing was new
+    commit_ms: float
+
+
+class BronzeWriter:
+    """Appends changes to `<lake>/bronze/<table>`; keeps opened tables for the next (warm) invocation."""
+
+    def __init__(self, lake_uri: str, storage_options: dict[str, str] | None = None) -> None:
+        self.lake_uri = lake_uri
+        self.storage_options = storage_options
+        self._tables: dict[str, DeltaTable] = {}
+        self._lock = threading.Lock()
+
+    def table_uri(self, table: str) -> str:
+        return table_uri(self.lake_uri, BRONZE, table)
+
+    def open(self, table: str) -> DeltaTable:
+        """The bronze table, created on first use, refreshed to its latest version."""
+        with self._lock:
+            delta_table = self._tables.get(table)
+        if delta_table is None:
+            delta_table = ensure_bronze_table(self.table_uri(table), get_table(table), self.storage_options)
+        else:
+            delta_table.update_incremental()
+        with self._lock:
+            self._tables[table] = delta_table
+        return delta_table
+
+    def append(self, table: str, rows: pa.Table, *, batch_id: str) -> AppendResult:
+        """Append bronze rows (from `bronze_rows`) of one table as one Delta commit, skipping those already there."""
+        from deltalake import CommitProperties, write_deltalake
+
+        started = time.perf_counter()
+        delta_table = self.open(table)
+        data = self._drop_committed(delta_table, rows)
+        duplicates = rows.num_rows - data.num_rows
+        if not data.num_rows:
+            return AppendResult(table, 0, duplicates, None, (time.perf_counter() - started) * 1000)
+        write_deltalake(
+            delta_table,
+            data,
+            mode="append",
+            schema_mode="merge",
+            commit_properties=CommitProperties(
+                custom_metadata={"lakehouse.batch_id": batch_id, "lakehouse.writer": "cdc-bronze"},
+                max_commit_retries=COMMIT_RETRIES,
+            ),
+        )
+        return AppendResult(
+            table, data.num_rows, duplicates, delta_table.version(), (time.perf_counter() - started) * 1000
+        )
+
+    @staticmethod
+    def _drop_committed(delta_table: DeltaTable, rows: pa.Table) -> pa.Table:
+        """Rows whose dedup key is neither in bronze nor earlier in this batch (see the module docstring)."""
+        if not rows.num_rows:
+            return rows
+        keys = rows.column("_dedup_key").to_pylist()
+        first_seen: dict[str, int] = {}
+        for index, key in enumerate(keys):
+            first_seen.setdefault(key, index)
+        if len(first_seen) < len(keys):
+            rows = rows.take(sorted(first_seen.values()))
+        positions = rows.column("_source_position")
+        low, high = pc.min(positions).as_py(), pc.max(positions).as_py()
+        window = (pc.field("_source_position") >= low) & (pc.field("_source_position") <= high)
+        committed = delta_table.to_pyarrow_dataset().to_table(columns=["_dedup_key"], filter=window)
+        if committed.num_rows:
+            seen = pc.is_in(rows.column("_dedup_key"), value_set=committed.column("_dedup_key"))
+            rows = rows.filter(pc.invert(seen))
+        return rows

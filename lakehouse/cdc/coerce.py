@@ -1,0 +1,261 @@
+"""Coerce wire values into the contract's types (docs/source-formats.md), or reject the record.
+
+`build_columns` types a whole batch column by column with Arrow (the fast path) and falls back to the per-value
+coercers below for a column Arrow will not take as is, so that each bad value is named and only its row rejected.
+Coercers return canonical Python values: int / float / bool / str as such, `date` as days since epoch,
+`timestamp` as microseconds since epoch, `decimal(12,2)` as validated decimal text. Each accepts every encoding a
+supported source uses for that type (Debezium numbers, DynamoDB `N` strings, ISO-8601 text) and raises
+`RecordRejected(WRONG_TYPE)` for anything else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lakehouse.cdc.model import QuarantineReason, RecordRejected
+from lakehouse.contract import LOGICAL_TYPES, MONEY, TableContract
+
+Coercer = Callable[[Any], Any]
+
+_EPOCH_DATE = dt.date(1970, 1, 1)
+_INT_RANGE = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+_INTEGER_TEXT = re.compile(r"-?\d{1,19}")
+_MONEY_TEXT = re.compile(r"-?\d{1,10}(\.\d{1,2})?")
+_MONEY_QUANTUM = Decimal("0.01")
+_MONEY_LIMIT = Decimal(10) ** 10
+
+
+def _wrong(kind: str, value: Any) -> RecordRejected:
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return RecordRejected(QuarantineReason.WRONG_TYPE, f"expected {kind}, got {shown}")
+
+
+def coerce_string(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise _wrong("string", value)
+
+
+def _integer(kind: str) -> Coercer:
+    low, high = _INT_RANGE[kind]
+
+    def coerce(value: Any) -> int:
+        if isinstance(value, bool):
+            raise _wrong(kind, value)
+        if isinstance(value, int):
+            result = value
+        else:
+            integral_text = isinstance(value, str) and _INTEGER_TEXT.fullmatch(value)  # DynamoDB N
+            integral_float = isinstance(value, float) and value.is_integer()
+            if not (integral_text or integral_float):
+                raise _wrong(kind, value)
+            result = int(value)
+        if not low <= result <= high:
+            raise _wrong(kind, value)
+        return result
+
+    return coerce
+
+
+def coerce_float64(value: Any) -> float:
+    if isinstance(value, bool):
+        raise _wrong("float64", value)
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            result = float(value)
+        except ValueError:
+            raise _wrong("float64", value) from None
+        if not math.isnan(result):
+            return result
+    raise _wrong("float64", value)
+
+
+def coerce_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _wrong("bool", value)
+
+
+def coerce_date(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31:
+        return value  # io.debezium.time.Date: days since epoch
+    if isinstance(value, str):
+        try:
+            return (dt.date.fromisoformat(value) - _EPOCH_DATE).days
+        except ValueError:
+            pass
+    raise _wrong("date (days since epoch or YYYY-MM-DD)", value)
+
+
+def parse_iso_timestamp_us(text: str) -> int:
+    """ISO-8601 text to microseconds since epoch; naive text is read as UTC."""
+    parsed = dt.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    delta = parsed - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+_MAX_TIMESTAMP_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z
+
+
+def coerce_timestamp(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if -_MAX_TIMESTAMP_US <= value <= _MAX_TIMESTAMP_US:
+            return value  # io.debezium.time.MicroTimestamp
+    elif isinstance(value, str):
+        try:
+            return parse_iso_timestamp_us(value)
+        except (ValueError, OverflowError):
+            pass
+    raise _wrong("timestamp (microseconds since epoch or ISO-8601)", value)
+
+
+def coerce_money(value: Any) -> str:
+    if isinstance(value, str) and _MONEY_TEXT.fullmatch(value):
+        return value  # the common case: Debezium decimal.handling.mode=string
+    if isinstance(value, bool):
+        raise _wrong(MONEY, value)
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        exact = number.quantize(_MONEY_QUANTUM) == number and abs(number) < _MONEY_LIMIT
+    except (InvalidOperation, TypeError, ValueError):
+        exact = False
+    if not exact:
+        raise _wrong(MONEY, value)
+    return format(number.quantize(_MONEY_QUANTUM), "f")
+
+
+def coerce_extra(value: Any) -> str:
+    """Columns the contract does not know yet land in bronze as strings (JSON text unless already a string)."""
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value, default=str).decode()
+
+
+COERCERS: dict[str, Coercer] = {
+    "string": coerce_string,
+    "int32": _integer("int32"),
+    "int64": _integer("int64"),
+    "float64": coerce_float64,
+    "bool": coerce_bool,
+    "date": coerce_date,
+    "timestamp": coerce_timestamp,
+    MONEY: coerce_money,
+}
+
+
+@dataclass
+class Columns:
+    """Contract-typed Arrow columns for a list of row images, and the rows that did not fit (index -> reason)."""
+
+    arrays: dict[str, pa.Array]
+    rejected: dict[int, RecordRejected]
+
+
+def build_columns(contract: TableContract, images: Sequence[Mapping[str, Any]], is_delete: Sequence[bool]) -> Columns:
+    """Validate and type row images column by column.
+
+    Fast path: Arrow infers each column from the Python values and casts it (strict, vectorised). A column whose
+    values Arrow cannot take as is (wrong types, text numbers out of range, ...) is redone value by value with the
+    coercer of its type, which names each bad value. Primary key columns must be non-null; other non-nullable
+    columns must be non-null except in a delete's before image (REPLICA IDENTITY DEFAULT sends only the key).
+    Keys outside the contract become extra string columns (schema evolution, see docs/cdc.md).
+    """
+    rejected: dict[int, RecordRejected] = {}
+    arrays: dict[str, pa.Array] = {}
+    deletes: pa.Array | None = None
+    for column in contract.columns:
+        values = [image.get(column.name) for image in images]
+        array = _fast_column(values, column.type)
+        if array is None:
+            array = _slow_column(values, column.type, column.name, contract.name, rejected)
+        arrays[column.name] = array
+        if not array.null_count:
+            continue
+        is_null = array.is_null()
+        if column.name in contract.primary_key:
+            reason, what = QuarantineReason.MISSING_PRIMARY_KEY, "primary key column"
+        elif not column.nullable:
+            if deletes is None:
+                deletes = pa.array(is_delete, pa.bool_())
+            is_null = pc.and_(is_null, pc.invert(deletes))
+            reason, what = QuarantineReason.MISSING_REQUIRED_COLUMN, "non-nullable column"
+        else:
+            continue
+        for index in pc.indices_nonzero(is_null).to_pylist():
+            if index not in rejected:
+                rejected[index] = RecordRejected(reason, f"{what} {column.name!r} is missing", contract.name)
+    known = set(arrays)
+    extras = sorted(set().union(*(image.keys() for image in images)) - known)
+    for name in extras:
+        arrays[name] = pa.array(
+            [None if (v := image.get(name)) is None else coerce_extra(v) for image in images], pa.string()
+        )
+    return Columns(arrays, rejected)
+
+
+def _fast_column(values: list[Any], logical: str) -> pa.Array | None:
+    """The column via Arrow's own inference and strict casts, or None when a value needs a closer look."""
+    target = LOGICAL_TYPES[logical]
+    try:
+        inferred = pa.array(values)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        return None
+    kind = inferred.type
+    try:
+        if pa.types.is_null(kind):
+            return pa.nulls(len(values), target)
+        if logical == "string" or logical == "bool":
+            return inferred if kind == target else None
+        if logical in ("int32", "int64"):
+            return pc.cast(inferred, target) if pa.types.is_integer(kind) or pa.types.is_string(kind) else None
+        if logical == "float64":
+            return pc.cast(inferred, target) if pa.types.is_integer(kind) or pa.types.is_floating(kind) else None
+        if logical == "date":
+            if pa.types.is_integer(kind):
+                return pc.cast(pc.cast(inferred, pa.int32()), target)
+            return pc.cast(inferred, target) if pa.types.is_string(kind) else None
+        if logical == "timestamp":
+            if pa.types.is_integer(kind):
+                return pc.cast(inferred, target)
+            return pc.cast(inferred, target) if pa.types.is_string(kind) else None
+        if logical == MONEY:
+            return pc.cast(inferred, target) if pa.types.is_string(kind) else None
+    except (pa.ArrowException, ValueError, OverflowError):
+        return None
+    return None
+
+
+def _slow_column(
+    values: list[Any], logical: str, name: str, table: str, rejected: dict[int, RecordRejected]
+) -> pa.Array:
+    coerce = COERCERS[logical]
+    coerced: list[Any] = []
+    for index, value in enumerate(values):
+        if value is None:
+            coerced.append(None)
+            continue
+        try:
+            coerced.append(coerce(value))
+        except RecordRejected as error:
+            coerced.append(None)
+            if index not in rejected:
+                rejected[index] = RecordRejected(error.reason, f"column {name!r}: {error.detail}", table)
+    if logical == MONEY:
+        return pc.cast(pa.array(coerced, pa.string()), LOGICAL_TYPES[MONEY])
+    return pa.array(coerced, LOGICAL_TYPES[logical])

@@ -1,0 +1,285 @@
+"""The batch ingest service: a Lambda batch (Kinesis or DynamoDB Streams) in, bronze commits out.
+
+Every record ends in exactly one bucket, each with a reason:
+  appended     -> committed to `<lake>/bronze/<table>` (one Delta append per table per batch)
+  ignored      -> tombstone, heartbeat, transaction marker, DMS control, duplicate (already in bronze), ...
+  quarantined  -> written to the quarantine with its raw payload and the reason
+  failed       -> could not be committed now (e.g. a transient S3 error): reported in `batchItemFailures`,
+                  so Lambda redelivers from the first failed record; the redelivery is deduplicated in bronze.
+received == appended + ignored + quarantined + failed, always (`BatchOutcome.balanced`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from lakehouse.cdc.bronze import BronzeRows, BronzeWriter, bronze_rows
+from lakehouse.cdc.config import CdcSettings
+from lakehouse.cdc.decoders import Decoded, decode_dynamodb_record, decode_kinesis_data
+from lakehouse.cdc.model import (
+    Change,
+    Ignored,
+    IgnoreReason,
+    QuarantineReason,
+    RecordRejected,
+    SourceRecord,
+)
+from lakehouse.cdc.quarantine import QuarantineEntry, QuarantineWriter
+from lakehouse.contract import get_table
+
+log = logging.getLogger(__name__)
+
+KINESIS = "kinesis"
+DYNAMODB = "dynamodb"
+
+
+class RecordFailed(Exception):
+    """Raised by the BatchProcessor record handler for a record whose commit failed (to be redelivered)."""
+
+
+@dataclass
+class BatchOutcome:
+    source: str
+    batch_id: str
+    received: int = 0
+    appended: int = 0
+    ignored: int = 0
+    quarantined: int = 0
+    failed: int = 0
+    bytes: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)  # "ignored:tombstone", "quarantined:wrong_type", ...
+    appended_by_table: dict[str, int] = field(default_factory=dict)
+    commit_ms: dict[str, float] = field(default_factory=dict)
+    iterator_age_ms: float | None = None
+    failed_record_ids: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+    quarantine_objects: list[str] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        return self.received == self.appended + self.ignored + self.quarantined + self.failed
+
+    def raise_if_failed(self, record: Any) -> None:
+        """Record handler for Powertools' BatchProcessor: raise for records that must be redelivered."""
+        raw = getattr(record, "raw_event", record)
+        record_id = raw["kinesis"]["sequenceNumber"] if "kinesis" in raw else raw["dynamodb"]["SequenceNumber"]
+        if record_id in self.failed_record_ids:
+            raise RecordFailed(f"record {record_id} was not committed: {'; '.join(self.errors) or 'see logs'}")
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for logs and reports (JSON-serialisable)."""
+        return {
+            "source": self.source,
+            "batch_id": self.batch_id,
+            "received": self.received,
+            "appended": self.appended,
+            "ignored": self.ignored,
+            "quarantined": self.quarantined,
+            "failed": self.failed,
+            "bytes": self.bytes,
+            "reasons": dict(sorted(self.reasons.items())),
+            "appended_by_table": dict(sorted(self.appended_by_table.items())),
+            "commit_ms": {k: round(v, 1) for k, v in sorted(self.commit_ms.items())},
+            "iterator_age_ms": None if self.iterator_age_ms is None else round(self.iterator_age_ms),
+            "balanced": self.balanced,
+            "errors": self.errors,
+        }
+
+
+def batch_id_for(records: Sequence[SourceRecord]) -> str:
+    """Deterministic per delivered batch: the same records give the same id (quarantine objects overwrite)."""
+    if not records:
+        return "empty"
+    first, last = records[0], records[-1]
+    seed = f"{first.stream}|{first.shard}|{first.record_id}|{last.record_id}|{len(records)}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:24]
+
+
+# ------------------------------------------------------------------------------------------ transport parsing
+def kinesis_source_records(event: Mapping[str, Any]) -> list[SourceRecord]:
+    """The records of a Lambda Kinesis event (`Records[].kinesis.data` base64, `eventID` = shard:sequence)."""
+    records = []
+    for record in event.get("Records") or []:
+        kinesis = record.get("kinesis") or {}
+        data = kinesis.get("data")
+        records.append(
+            SourceRecord(
+                record_id=str(kinesis.get("sequenceNumber", "")),
+                stream=str(record.get("eventSourceARN", "")),
+                shard=str(record.get("eventID", "")).partition(":")[0] or None,
+                payload=data,
+                size_bytes=len(data) * 3 // 4 if isinstance(data, str) else 0,
+                arrival_ts=kinesis.get("approximateArrivalTimestamp"),
+            )
+        )
+    return records
+
+
+def dynamodb_source_records(event: Mapping[str, Any]) -> list[SourceRecord]:
+    """The records of a Lambda DynamoDB Streams event."""
+    records = []
+    for record in event.get("Records") or []:
+        stream_record = record.get("dynamodb") or {}
+        records.append(
+            SourceRecord(
+                record_id=str(stream_record.get("SequenceNumber", "")),
+                stream=str(record.get("eventSourceARN", "")),
+                shard=None,
+                payload=record,
+                size_bytes=int(stream_record.get("SizeBytes") or 0),
+                arrival_ts=stream_record.get("ApproximateCreationDateTime"),
+            )
+        )
+    return records
+
+
+def _decode_kinesis(record: SourceRecord) -> Decoded:
+    return decode_kinesis_data(record.payload)
+
+
+def _decode_dynamodb(record: SourceRecord) -> Decoded:
+    return decode_dynamodb_record(record.payload.get("eventName"), record.payload.get("dynamodb"))
+
+
+# ---------------------------------------------------------------------------------------------- the service
+class CdcIngestService:
+    """Decodes a batch, quarantines the bad records, appends the good ones to bronze (one commit per table)."""
+
+    def __init__(
+        self,
+        settings: CdcSettings,
+        *,
+        writer: BronzeWriter | None = None,
+        quarantine: QuarantineWriter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.writer = writer or BronzeWriter(settings.lake_uri, settings.delta_storage_options())
+        self.quarantine = quarantine or QuarantineWriter(settings.quarantine_uri, settings.aws)
+
+    def ingest_kinesis_event(self, event: Mapping[str, Any]) -> BatchOutcome:
+        return self.ingest(KINESIS, kinesis_source_records(event), _decode_kinesis)
+
+    def ingest_dynamodb_event(self, event: Mapping[str, Any]) -> BatchOutcome:
+        return self.ingest(DYNAMODB, dynamodb_source_records(event), _decode_dynamodb)
+
+    def ingest(
+        self, source: str, records: Sequence[SourceRecord], decode: Callable[[SourceRecord], Decoded]
+    ) -> BatchOutcome:
+        outcome = BatchOutcome(source=source, batch_id=batch_id_for(records), received=len(records))
+        outcome.bytes = sum(r.size_bytes for r in records)
+        arrivals = [r.arrival_ts for r in records if isinstance(r.arrival_ts, int | float)]
+        if arrivals:
+            outcome.iterator_age_ms = max(0.0, time.time() - min(arrivals)) * 1000
+        by_table: dict[str, list[tuple[SourceRecord, Change]]] = defaultdict(list)
+        rejected: list[QuarantineEntry] = []
+        for record in records:
+            try:
+                decoded = decode(record)
+            except RecordRejected as error:
+                rejected.append(self._entry(source, record, error.reason, error.detail, error.table))
+                continue
+            except Exception as error:  # a decoder bug must not block the shard: keep the record, say why
+                if not any(e.reason == QuarantineReason.DECODER_ERROR for e in rejected):
+                    log.exception("decoder error on record %s (first of this batch)", record.record_id)
+                rejected.append(self._entry(source, record, QuarantineReason.DECODER_ERROR, repr(error), None))
+                continue
+            if isinstance(decoded, Ignored):
+                outcome.ignored += 1
+                outcome.reasons[f"ignored:{decoded.reason}"] += 1
+            else:
+                by_table[decoded.table].append((record, decoded))
+        ingested_at_us = time.time_ns() // 1000
+        rows_by_table: dict[str, pa.Table] = {}
+        for table, pairs in by_table.items():
+            rows = self._bronze_rows(table, [c for _, c in pairs], outcome.batch_id, ingested_at_us)
+            for index, why in rows.rejected.items():
+                rejected.append(self._entry(source, pairs[index][0], why.reason, why.detail, table))
+            rows_by_table[table] = rows.table
+            if rows.rejected:
+                by_table[table] = [p for i, p in enumerate(pairs) if i not in rows.rejected]
+        self._quarantine(rejected, outcome)
+        for table, rows_table in rows_by_table.items():
+            self._append(table, rows_table, by_table[table], outcome)
+        return outcome
+
+    @staticmethod
+    def _bronze_rows(table: str, changes: list[Change], batch_id: str, ingested_at_us: int) -> BronzeRows:
+        """Bronze rows for one table; should building them hit a bug, isolate the records that trigger it."""
+        contract = get_table(table)
+        try:
+            return bronze_rows(contract, changes, batch_id=batch_id, ingested_at_us=ingested_at_us)
+        except Exception:
+            log.exception("building bronze rows for %s failed; retrying record by record", table)
+        parts: list[pa.Table] = []
+        rejected: dict[int, RecordRejected] = {}
+        for index, change in enumerate(changes):
+            try:
+                single = bronze_rows(contract, [change], batch_id=batch_id, ingested_at_us=ingested_at_us)
+            except Exception as error:
+                rejected[index] = RecordRejected(QuarantineReason.DECODER_ERROR, repr(error), table)
+                continue
+            if single.rejected:
+                rejected[index] = single.rejected[0]
+            else:
+                parts.append(single.table)
+        table_rows = pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
+        return BronzeRows(table_rows, rejected)
+
+    @staticmethod
+    def _entry(source: str, record: SourceRecord, reason: str, detail: str, table: str | None) -> QuarantineEntry:
+        return QuarantineEntry(
+            source=source,
+            table=table,
+            reason=str(reason),
+            detail=detail,
+            stream=record.stream,
+            shard=record.shard,
+            record_id=record.record_id,
+            position=record.record_id,
+            raw=record.payload,
+        )
+
+    def _quarantine(self, entries: list[QuarantineEntry], outcome: BatchOutcome) -> None:
+        if not entries:
+            return
+        try:
+            outcome.quarantine_objects = self.quarantine.write(entries, batch_id=outcome.batch_id)
+        except Exception as error:  # cannot keep them safe now: have Lambda redeliver them
+            log.exception("quarantine write failed for batch %s", outcome.batch_id)
+            outcome.errors.append(f"quarantine write failed: {error}")
+            outcome.failed += len(entries)
+            outcome.reasons["failed:quarantine_write"] += len(entries)
+            outcome.failed_record_ids.update(e.record_id for e in entries)
+            return
+        outcome.quarantined += len(entries)
+        for entry in entries:
+            outcome.reasons[f"quarantined:{entry.reason}"] += 1
+
+    def _append(
+        self, table: str, rows: pa.Table, pairs: list[tuple[SourceRecord, Change]], outcome: BatchOutcome
+    ) -> None:
+        if not rows.num_rows:
+            return
+        try:
+            result = self.writer.append(table, rows, batch_id=outcome.batch_id)
+        except Exception as error:  # e.g. a transient S3 error: nothing of this table was committed
+            log.exception("bronze append to %s failed for batch %s", table, outcome.batch_id)
+            outcome.errors.append(f"bronze append to {table} failed: {error}")
+            outcome.failed += len(pairs)
+            outcome.reasons["failed:commit_error"] += len(pairs)
+            outcome.failed_record_ids.update(record.record_id for record, _ in pairs)
+            return
+        outcome.appended += result.appended
+        outcome.appended_by_table[table] = result.appended
+        outcome.commit_ms[table] = result.commit_ms
+        if result.duplicates:
+            outcome.ignored += result.duplicates
+            outcome.reasons[f"ignored:{IgnoreReason.DUPLICATE}"] += result.duplicates
