@@ -1,0 +1,28 @@
+-- Calendar days covering every order and session, generated (no source table).
+with bounds as (
+    select
+        min(first_day) as first_day,
+        max(last_day) as last_day
+    from (
+        select min(cast(placed_at as date)) as first_day, max(cast(updated_at as date)) as last_day
+        from {{ ref('stg_shop__orders') }}
+        union all
+        select min(cast(started_at as date)), max(cast(started_at as date))
+        from {{ ref('stg_web__sessions') }}
+    ) as ranges
+),
+
+days as (
+    {{ date_spine('bounds', 'first_day', 'last_day') }}
+)
+
+select
+    date_day,
+    year(date_day) as year,
+    quarter(date_day) as quarter,
+    month(date_day) as month,
+    cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start,
+    cast({{ dbt.date_trunc('week', 'date_day') }} as date) as week_start,
+    {{ iso_day_of_week('date_day') }} as iso_day_of_week,
+    {{ iso_day_of_week('date_day') }} >= 6 as is_weekend
+from days

@@ -1,0 +1,6 @@
+-- Products, SCD type 2 (price, cost and category history).
+{{ scd2_dimension(
+    ref('snap_products'),
+    'product_id',
+    ['sku', 'name', 'category', 'subcategory', 'brand', 'price', 'cost', 'is_active'],
+) }}

@@ -1,0 +1,48 @@
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    incremental_strategy='merge',
+    on_schema_change='append_new_columns',
+    tags=['incremental'],
+) }}
+
+-- One row per order: amounts, payment outcome, fulfilment, the customer version at order time.
+with orders as (
+    select * from {{ ref('int_orders_enriched') }}
+    where {{ lookback_filter('last_changed_at') }}
+),
+
+customers as (
+    select customer_sk, customer_id, segment, valid_from, valid_to from {{ ref('dim_customers') }}
+)
+
+select
+    orders.order_id,
+    orders.customer_id,
+    customers.customer_sk,
+    customers.segment as customer_segment,
+    orders.order_date,
+    orders.placed_at,
+    orders.status,
+    orders.is_paid,
+    orders.currency,
+    orders.shipping_country,
+    orders.campaign_id,
+    orders.cart_id,
+    orders.item_count,
+    orders.units,
+    orders.discount_total,
+    case when orders.is_paid then orders.items_total else 0 end as gross_revenue,
+    orders.refunded_amount,
+    case when orders.is_paid then orders.items_total else 0 end - orders.refunded_amount as net_revenue,
+    orders.captured_amount,
+    orders.payment_attempts,
+    orders.failed_payment_attempts,
+    orders.returned_items,
+    orders.shipped_at,
+    orders.delivered_at,
+    orders.last_changed_at
+from orders
+left join customers
+    on customers.customer_id = orders.customer_id
+    and {{ valid_at('customers', 'orders.placed_at') }}

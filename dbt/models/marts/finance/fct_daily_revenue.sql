@@ -1,0 +1,32 @@
+-- Revenue per calendar day: orders placed and paid, gross revenue, refunds (by refund date), net, average order value.
+with orders as (
+    select
+        order_date,
+        count(*) as orders_placed,
+        sum(case when is_paid then 1 else 0 end) as paid_orders,
+        sum(gross_revenue) as gross_revenue,
+        sum(case when is_paid then discount_total else 0 end) as discounts
+    from {{ ref('fct_orders') }}
+    group by order_date
+),
+
+refunds as (
+    select payment_date, sum(amount) as refunds
+    from {{ ref('fct_payments') }}
+    where status = 'refunded'
+    group by payment_date
+)
+
+select
+    dates.date_day,
+    dates.month_start,
+    coalesce(orders.orders_placed, 0) as orders_placed,
+    coalesce(orders.paid_orders, 0) as paid_orders,
+    coalesce(orders.gross_revenue, 0) as gross_revenue,
+    coalesce(orders.discounts, 0) as discounts,
+    coalesce(refunds.refunds, 0) as refunds,
+    coalesce(orders.gross_revenue, 0) - coalesce(refunds.refunds, 0) as net_revenue,
+    {{ ratio('orders.gross_revenue', 'orders.paid_orders') }} as average_order_value
+from {{ ref('dim_dates') }} as dates
+left join orders on orders.order_date = dates.date_day
+left join refunds on refunds.payment_date = dates.date_day

@@ -1,0 +1,36 @@
+-- Lifetime value per current customer: paid orders, revenue, refunds, tenure. Erased customers are left out.
+with customers as (
+    select customer_id, segment, country, valid_from as customer_since
+    from {{ ref('dim_customers') }}
+    where is_current
+),
+
+orders as (
+    select
+        customer_id,
+        count(*) as paid_orders,
+        min(placed_at) as first_order_at,
+        max(placed_at) as last_order_at,
+        sum(gross_revenue) as gross_revenue,
+        sum(refunded_amount) as refunded_amount,
+        sum(net_revenue) as lifetime_value
+    from {{ ref('fct_orders') }}
+    where is_paid
+    group by customer_id
+)
+
+select
+    customers.customer_id,
+    customers.segment,
+    customers.country,
+    customers.customer_since,
+    orders.first_order_at,
+    orders.last_order_at,
+    coalesce(orders.paid_orders, 0) as paid_orders,
+    coalesce(orders.gross_revenue, 0) as gross_revenue,
+    coalesce(orders.refunded_amount, 0) as refunded_amount,
+    coalesce(orders.lifetime_value, 0) as lifetime_value,
+    {{ ratio('orders.gross_revenue', 'orders.paid_orders') }} as average_order_value,
+    {{ dbt.datediff('orders.first_order_at', 'orders.last_order_at', 'day') }} as active_days
+from customers
+left join orders on orders.customer_id = customers.customer_id

@@ -1,0 +1,18 @@
+-- The cart abandonment funnel per day, device and channel: sessions -> product view -> cart -> checkout -> order.
+select
+    session_date,
+    device,
+    channel,
+    count(*) as sessions,
+    sum(case when viewed_product then 1 else 0 end) as sessions_viewed_product,
+    sum(case when added_to_cart then 1 else 0 end) as sessions_added_to_cart,
+    sum(case when started_checkout then 1 else 0 end) as sessions_started_checkout,
+    sum(case when converted then 1 else 0 end) as sessions_converted,
+    sum(carts) as carts,
+    sum(abandoned_carts) as abandoned_carts,
+    sum(converted_carts) as converted_carts,
+    sum(abandoned_cart_value) as abandoned_cart_value,
+    {{ ratio('sum(abandoned_carts)', 'sum(abandoned_carts) + sum(converted_carts)') }} as cart_abandonment_rate,
+    {{ ratio('sum(case when converted then 1 else 0 end)', 'count(*)') }} as session_conversion_rate
+from {{ ref('fct_sessions') }}
+group by session_date, device, channel

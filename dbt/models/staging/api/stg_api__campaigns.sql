@@ -1,0 +1,15 @@
+-- Marketing campaigns, pulled from the API with an updated_since cursor.
+with source as (
+    select * from {{ source('api', 'campaigns') }}
+)
+
+select
+    campaign_id,
+    name,
+    channel,
+    start_date,
+    end_date,
+    budget,
+    discount_pct,
+    cast(updated_at as timestamp) as updated_at
+from source
