@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from lakehouse.cli import bench, catalog, cdc, demo, generate, load, silver
+from lakehouse.cli import bench, catalog, cdc, dbt, demo, generate, load, silver
 
 app = typer.Typer(
     help="The e-commerce lakehouse: simulate the shop, ingest CDC into Delta, load batches, build marts.",
@@ -19,6 +19,8 @@ app.add_typer(load.app, name="load")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(cdc.app, name="cdc")
 app.add_typer(silver.app, name="silver")
+app.add_typer(dbt.app, name="dbt")
+app.command(name="query")(dbt.query)
 app.command(name="demo")(demo.demo)
 
 
