@@ -1,0 +1,210 @@
+"""Docker-free bundling of a Python Lambda function for arm64 (CDK `ILocalBundling`).
+
+The asset of function `<name>` is `lakehouse/` + `lambdas/__init__.py` + `lambdas/<name>/` + its pinned
+dependencies, installed with pip for the Lambda platform (`--platform manylinux..._aarch64 --only-binary=:all:`).
+Installed dependencies are cached under `.cache/lambda-deps/<hash>/` (hash of the requirements, the constraints and
+the pip arguments) and hard-linked into each asset, so a warm synth copies no bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEPS_CACHE = PROJECT_ROOT / ".cache" / "lambda-deps"
+LAMBDA_PYTHON_VERSION = "3.12"
+LAMBDA_SIZE_LIMIT_BYTES = 262_144_000  # 250 MB unzipped, function code and layers together
+
+# The Python 3.12 runtime runs on Amazon Linux 2023 (glibc 2.34): every manylinux tag up to 2.34 loads there.
+# pip does not widen `--platform` to older manylinux tags by itself, and some wheels ship only newer ones.
+LAMBDA_PLATFORMS = ("manylinux2014_aarch64", *(f"manylinux_2_{minor}_aarch64" for minor in range(17, 35)))
+
+RUNTIME_PROVIDED = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "urllib3",
+    "dateutil",
+    "python_dateutil",
+    "six.py",
+    "six",
+)
+
+# Files no Lambda imports: test suites, C headers and Cython sources, Arrow Flight (RPC), duplicate copies of
+# versioned shared libraries (wheels cannot hold symlinks; the extensions load only the `.so.<abi>` name).
+PRUNE_DIRS = ("pyarrow/tests", "pyarrow/include", "pyarrow/src", "deltalake/tests", "bin")
+PRUNE_GLOBS = (
+    "**/__pycache__",
+    "**/*.pyx",
+    "**/*.pxd",
+    "**/*.pxi",
+    "pyarrow/*flight*",
+    "pyarrow/_pyarrow_cpp_tests*",
+    "pyarrow/libarrow_python.so",
+    "pyarrow/libarrow_python.so.*.*.*",
+    "pyarrow/libarrow_python_parquet_encryption.so",
+    "pyarrow/libarrow_python_parquet_encryption.so.*.*.*",
+    # pyarrow's own S3 client (16 MB): delta-rs and dlt bring their own; `pyarrow.fs` tolerates its absence.
+    "pyarrow/_s3fs*",
+    "pyarrow/libarrow_s3.so*",
+    # The Lambda runtime ships boto3 and its closure; bundling a second copy would cost 33 MB of the 250.
+    *(f"{name}{suffix}" for name in RUNTIME_PROVIDED for suffix in ("", "-*.dist-info")),
+)
+
+
+@dataclass(frozen=True)
+class FunctionSource:
+    """Where one function's code and pins live in the repository."""
+
+    name: str
+    root: Path = PROJECT_ROOT
+
+    @property
+    def function_dir(self) -> Path:
+        return self.root / "lambdas" / self.name
+
+    @property
+    def requirements(self) -> Path:
+        own = self.function_dir / "requirements.txt"
+        return own if own.exists() else self.shared_requirements
+
+    @property
+    def shared_requirements(self) -> Path:
+        """A function's own requirements may include the shared set with `-r ../requirements.txt`."""
+        return self.root / "lambdas" / "requirements.txt"
+
+    @property
+    def constraints(self) -> Path:
+        return self.root / "constraints.txt"
+
+    def code_files(self) -> Iterable[Path]:
+        """Every source file that goes into the asset, in a stable order."""
+        yield self.root / "lambdas" / "__init__.py"
+        for folder in (self.root / "lakehouse", self.function_dir):
+            if folder.exists():
+                yield from sorted(p for p in folder.rglob("*") if p.is_file() and _is_source(p))
+
+    def pip_arguments(self) -> list[str]:
+        platforms = [arg for tag in LAMBDA_PLATFORMS for arg in ("--platform", tag)]
+        return [
+            *platforms,
+            "--only-binary=:all:",
+            "--implementation",
+            "cp",
+            "--python-version",
+            LAMBDA_PYTHON_VERSION,
+            "--no-compile",  # .pyc written by this interpreter would be for the wrong Python version
+        ]
+
+    def dependencies_hash(self) -> str:
+        digest = hashlib.sha256()
+        for path in (self.requirements, self.shared_requirements, self.constraints):
+            digest.update(path.read_bytes())
+        digest.update(" ".join((*self.pip_arguments(), *PRUNE_DIRS, *PRUNE_GLOBS)).encode())
+        return digest.hexdigest()[:16]
+
+    def asset_hash(self) -> str:
+        """Changes whenever the code or the pinned dependencies change, and only then."""
+        digest = hashlib.sha256(self.dependencies_hash().encode())
+        for path in self.code_files():
+            digest.update(str(path.relative_to(self.root)).encode())
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+
+def _is_source(path: Path) -> bool:
+    return "__pycache__" not in path.parts and path.suffix not in {".pyc", ".pyo"}
+
+
+def installed_dependencies(source: FunctionSource, *, log: Any = sys.stderr) -> Path:
+    """The cached, pruned dependency tree for `source`, installing it on a cache miss."""
+    target = DEPS_CACHE / source.dependencies_hash()
+    if target.exists():
+        return target
+    DEPS_CACHE.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="installing-", dir=DEPS_CACHE))
+    print(f"lambda bundling: pip install {source.requirements.relative_to(source.root)} for arm64 ...", file=log)
+    command = [
+        *(sys.executable, "-m", "pip", "install", "--quiet", "--target", str(staging), *source.pip_arguments()),
+        *("--requirement", str(source.requirements), "--constraint", str(source.constraints)),
+    ]
+    try:
+        subprocess.run(command, check=True)
+        prune(staging)
+        # Atomic publish: a concurrent synth either sees no entry or a complete one.
+        staging.rename(target)
+    except OSError:
+        if not target.exists():
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def prune(site_packages: Path) -> None:
+    for relative in PRUNE_DIRS:
+        shutil.rmtree(site_packages / relative, ignore_errors=True)
+    for pattern in PRUNE_GLOBS:
+        for path in list(site_packages.glob(pattern)):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def tree_size(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system
+        shutil.copy2(src, dst)
+
+
+@jsii.implements(cdk.ILocalBundling)
+class LocalPythonBundling:
+    """Builds the asset on this machine; CDK falls back to Docker only if this returns False (it never does)."""
+
+    def __init__(self, source: FunctionSource) -> None:
+        self.source = source
+
+    def try_bundle(self, output_dir: str, *_args: Any, **_kwargs: Any) -> bool:
+        out = Path(output_dir)
+        deps = installed_dependencies(self.source)
+        shutil.copytree(deps, out, dirs_exist_ok=True, copy_function=_link_or_copy)
+        for path in self.source.code_files():
+            destination = out / path.relative_to(self.source.root)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
+        size = tree_size(out)
+        print(f"lambda bundling: {self.source.name}: {size / 1e6:.1f} MB unzipped", file=sys.stderr)
+        return True
+
+
+def lambda_code(source: FunctionSource) -> cdk.aws_lambda.Code:
+    """A Lambda asset bundled locally; hashed on the code and pins, so unchanged functions are not re-uploaded."""
+    return cdk.aws_lambda.Code.from_asset(
+        str(source.function_dir if source.function_dir.exists() else source.root / "lambdas"),
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        asset_hash=source.asset_hash(),
+        bundling=cdk.BundlingOptions(
+            # Never pulled: local bundling always succeeds. CDK requires an image to be named.
+            image=cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.12"),
+            local=LocalPythonBundling(source),
+        ),
+    )

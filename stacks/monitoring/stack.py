@@ -1,0 +1,217 @@
+"""Operations: one CloudWatch dashboard, alarms to an SNS topic, and a monthly AWS Budgets alert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_budgets as budgets
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from stacks.constructs.lakehouse_function import METRICS_NAMESPACE, LakehouseFunction
+from stacks.constructs.stream_consumer import StreamConsumer
+from stacks.profiles import Profile
+from stacks.streaming.stack import StreamingStack
+
+QUARANTINED_RECORDS_METRIC = "QuarantinedRecords"  # Powertools metric emitted by the handlers per record
+ITERATOR_AGE_ALARM = cdk.Duration.minutes(5)
+PERIOD = cdk.Duration.minutes(5)
+
+
+class MonitoringStack(cdk.Stack):
+    """Exposes `topic`, `alarms` (name -> Alarm), `dashboard` and `budget`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        profile: Profile,
+        streaming: StreamingStack,
+        athena_workgroup: str | None,
+        alert_email: str | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.topic = self._alert_topic(profile, alert_email)
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        for name, consumer in streaming.consumers.items():
+            self._consumer_alarms(name, streaming.functions[name], consumer)
+        for name, function in streaming.functions.items():
+            self._alarm(
+                f"{name}-errors",
+                function.function.metric_errors(period=PERIOD, statistic="Sum"),
+                threshold=0,
+                description=f"{name} raised errors (whole invocations failed, not single records)",
+            )
+            self._alarm(
+                f"{name}-quarantined",
+                _quarantined(name),
+                threshold=0,
+                description=f"{name} quarantined records: see the quarantine bucket for the raw record and reason",
+            )
+        for alarm in self.alarms.values():
+            alarm.add_alarm_action(actions.SnsAction(self.topic))
+        self.dashboard = self._dashboard(profile, streaming, athena_workgroup)
+        self.budget = budgets.CfnBudget(
+            self,
+            "MonthlyBudget",
+            budget=budgets.CfnBudget.BudgetDataProperty(
+                budget_name=f"lakehouse-{profile.name}-monthly",
+                budget_type="COST",
+                time_unit="MONTHLY",
+                budget_limit=budgets.CfnBudget.SpendProperty(amount=profile.monthly_budget_usd, unit="USD"),
+            ),
+            notifications_with_subscribers=[
+                budgets.CfnBudget.NotificationWithSubscribersProperty(
+                    notification=budgets.CfnBudget.NotificationProperty(
+                        notification_type=kind,
+                        comparison_operator="GREATER_THAN",
+                        threshold=percent,
+                        threshold_type="PERCENTAGE",
+                    ),
+                    subscribers=[
+                        budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=self.topic.topic_arn)
+                    ],
+                )
+                for kind, percent in (("ACTUAL", 80), ("FORECASTED", 100))
+            ],
+        )
+        self.budget.node.add_dependency(self.topic)
+
+    def _alert_topic(self, profile: Profile, alert_email: str | None) -> sns.Topic:
+        # A customer managed key: CloudWatch and Budgets cannot publish to a topic under the AWS managed SNS key.
+        key = kms.Key(
+            self,
+            "AlertsKey",
+            description="Encrypts the lakehouse alert topic",
+            enable_key_rotation=True,
+            removal_policy=profile.removal_policy,
+        )
+        topic = sns.Topic(
+            self, "Alerts", display_name=f"Lakehouse {profile.name} alerts", master_key=key, enforce_ssl=True
+        )
+        for service in ("cloudwatch.amazonaws.com", "budgets.amazonaws.com"):
+            principal = iam.ServicePrincipal(service)
+            key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[principal],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=["*"],  # in a key policy "*" means this key
+                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+                )
+            )
+            topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[principal],
+                    actions=["sns:Publish"],
+                    resources=[topic.topic_arn],
+                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+                )
+            )
+        if alert_email:
+            topic.add_subscription(subscriptions.EmailSubscription(alert_email))
+        return topic
+
+    def _consumer_alarms(self, name: str, function: LakehouseFunction, consumer: StreamConsumer) -> None:
+        self._alarm(
+            f"{name}-iterator-age",
+            function.function.metric("IteratorAge", period=PERIOD, statistic="Maximum"),
+            threshold=ITERATOR_AGE_ALARM.to_milliseconds(),
+            description=f"{name} is falling behind its stream by more than {ITERATOR_AGE_ALARM.to_minutes()} minutes",
+        )
+        self._alarm(
+            f"{name}-dead-letters",
+            consumer.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic="Maximum"
+            ),
+            threshold=0,
+            description=f"{name} gave up on records: their batch metadata is in the dead-letter queue",
+        )
+
+    def _alarm(self, name: str, metric: cloudwatch.IMetric, *, threshold: float, description: str) -> None:
+        self.alarms[name] = cloudwatch.Alarm(
+            self,
+            "".join(part.title() for part in name.replace("_", "-").split("-")),
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+
+    def _dashboard(
+        self, profile: Profile, streaming: StreamingStack, athena_workgroup: str | None
+    ) -> cloudwatch.Dashboard:
+        functions = streaming.functions
+        consumers = streaming.consumers
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"lakehouse-{profile.name}")
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Kinesis records in / read",
+                left=[
+                    streaming.stream.metric_incoming_records(period=PERIOD, statistic="Sum"),
+                    streaming.stream.metric_get_records(period=PERIOD, statistic="Sum"),
+                ],
+            ),
+            cloudwatch.GraphWidget(
+                title="Iterator age (ms)",
+                left=[
+                    functions[name].function.metric("IteratorAge", period=PERIOD, statistic="Maximum")
+                    for name in consumers
+                ],
+            ),
+            cloudwatch.GraphWidget(
+                title="Dead-letter queue depth",
+                left=[
+                    c.dead_letter_queue.metric_approximate_number_of_messages_visible(period=PERIOD)
+                    for c in consumers.values()
+                ],
+            ),
+        )
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Invocations / errors",
+                left=[f.function.metric_invocations(period=PERIOD, statistic="Sum") for f in functions.values()],
+                right=[f.function.metric_errors(period=PERIOD, statistic="Sum") for f in functions.values()],
+            ),
+            cloudwatch.GraphWidget(
+                title="Duration p95 (ms)",
+                left=[f.function.metric_duration(period=PERIOD, statistic="p95") for f in functions.values()],
+            ),
+            cloudwatch.GraphWidget(title="Quarantined records", left=[_quarantined(name) for name in functions]),
+        )
+        if athena_workgroup:
+            dashboard.add_widgets(
+                cloudwatch.GraphWidget(
+                    title="Athena bytes scanned",
+                    left=[
+                        cloudwatch.MathExpression(
+                            expression=(
+                                'SEARCH(\'{AWS/Athena,QueryState,QueryType,WorkGroup} MetricName="ProcessedBytes" '
+                                f"WorkGroup=\"{athena_workgroup}\"', 'Sum', 3600)"
+                            ),
+                            label="ProcessedBytes",
+                            period=cdk.Duration.hours(1),
+                        )
+                    ],
+                )
+            )
+        return dashboard
+
+
+def _quarantined(service: str) -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=QUARANTINED_RECORDS_METRIC,
+        dimensions_map={"service": service},
+        period=PERIOD,
+        statistic="Sum",
+    )
