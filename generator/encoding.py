@@ -1,0 +1,172 @@
+"""Vectorised JSON encoding of contract rows with DuckDB (to_json / string concatenation over Arrow tables),
+following docs/source-formats.md: Debezium row images, DynamoDB JSON items, landing-file records.
+
+Row-by-row json.dumps tops out around 200k rows/s; DuckDB encodes millions of rows per second."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from lakehouse.contract import MONEY, get_table
+
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+# DynamoDB single-table keys per entity (docs/source-formats.md).
+DYNAMODB_KEYS: dict[str, tuple[str, str]] = {
+    "web_users": ("'USER#' || web_user_id", "'PROFILE'"),
+    "web_sessions": ("'SESSION#' || session_id", "'META'"),
+    "clickstream_events": ("'SESSION#' || session_id", "'EVENT#' || event_id"),
+    "carts": ("'CART#' || cart_id", "'META'"),
+    "cart_items": ("'CART#' || cart_id", "'ITEM#' || product_id"),
+}
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def debezium_value(column: str, logical: str) -> str:
+    c = _q(column)
+    if logical == MONEY:
+        return f"CAST({c} AS VARCHAR)"
+    if logical == "timestamp":
+        return f"epoch_us({c})"
+    if logical == "date":
+        return f"CAST({c} - DATE '1970-01-01' AS INTEGER)"
+    return c
+
+
+def text_value(column: str, logical: str) -> str:
+    """The files/API encoding: money as string, timestamps ISO-8601 UTC, dates YYYY-MM-DD."""
+    c = _q(column)
+    if logical == MONEY:
+        return f"CAST({c} AS VARCHAR)"
+    if logical == "timestamp":
+        return f"strftime({c}, '{ISO_FORMAT}')"
+    if logical == "date":
+        return f"CAST({c} AS VARCHAR)"
+    return c
+
+
+def _struct(table: str, value: Any) -> str:
+    fields = ", ".join(f"{_q(c.name)} := {value(c.name, c.type)}" for c in get_table(table).columns)
+    return f"to_json(struct_pack({fields}))"
+
+
+def _dynamodb_attribute(column: str, logical: str) -> str:
+    c = _q(column)
+    key = '"' + column + '"'
+    if logical in ("string",):
+        typed = f"""'{{"S":' || to_json({c}) || '}}'"""
+    elif logical == "timestamp":
+        typed = f"""'{{"S":"' || strftime({c}, '{ISO_FORMAT}') || '"}}'"""
+    elif logical == "date":
+        typed = f"""'{{"S":"' || CAST({c} AS VARCHAR) || '"}}'"""
+    elif logical == "bool":
+        typed = f"""'{{"BOOL":' || CASE WHEN {c} THEN 'true' ELSE 'false' END || '}}'"""
+    else:  # numbers and money: N is a decimal string
+        typed = f"""'{{"N":"' || CAST({c} AS VARCHAR) || '"}}'"""
+    return f"""coalesce(',{key}:' || {typed}, '')"""
+
+
+class Encoder:
+    """Holds one DuckDB connection (UTC session) and the per-table SQL, built once from the contract."""
+
+    def __init__(self, threads: int = 2) -> None:
+        import duckdb
+
+        self._con = duckdb.connect()
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._con.execute(f"SET threads = {threads}")
+        self._con.execute("SET preserve_insertion_order = true")
+        self._sql: dict[tuple[str, str], str] = {}
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _run(self, sql: str, rows: pa.Table) -> pa.Array:
+        self._con.register("rows_", rows)
+        try:
+            result = self._con.execute(sql).fetch_arrow_table()
+        finally:
+            self._con.unregister("rows_")
+        column = result.column(0)
+        return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+
+    def _cached(self, kind: str, table: str, build: Any) -> str:
+        key = (kind, table)
+        if key not in self._sql:
+            self._sql[key] = build()
+        return self._sql[key]
+
+    def debezium_rows(self, table: str, rows: pa.Table) -> pa.Array:
+        """One JSON object per row: the Debezium `before`/`after` image."""
+        sql = self._cached("debezium", table, lambda: f"SELECT {_struct(table, debezium_value)} FROM rows_")
+        return self._run(sql, rows)
+
+    def landing_records(self, table: str, rows: pa.Table) -> pa.Array:
+        sql = self._cached("landing", table, lambda: f"SELECT {_struct(table, text_value)} FROM rows_")
+        return self._run(sql, rows)
+
+    def dynamodb_puts(self, table: str, rows: pa.Table) -> pa.Array:
+        """`{"op":"put","item":{...}}` lines: pk, sk, entity and every non-null contract column."""
+
+        def build() -> str:
+            pk, sk = DYNAMODB_KEYS[table]
+            attributes = " || ".join(_dynamodb_attribute(c.name, c.type) for c in get_table(table).columns)
+            return (
+                f"""SELECT '{{"op":"put","item":{{"pk":{{"S":' || to_json({pk}) || '}},"sk":{{"S":' """
+                f"""|| to_json({sk}) || '}},"entity":{{"S":"{table}"}}' || {attributes} || '}}}}' FROM rows_"""
+            )
+
+        return self._run(self._cached("dynamodb_put", table, build), rows)
+
+    def dynamodb_deletes(self, table: str, rows: pa.Table) -> pa.Array:
+        def build() -> str:
+            pk, sk = DYNAMODB_KEYS[table]
+            return (
+                f"""SELECT '{{"op":"delete","key":{{"pk":{{"S":' || to_json({pk}) || '}},"sk":{{"S":' """
+                f"""|| to_json({sk}) || '}}}}}}' FROM rows_"""
+            )
+
+        return self._run(self._cached("dynamodb_delete", table, build), rows)
+
+    def cdc_lines(self, events: pa.Table, first_lsn: int, first_tx: int) -> pa.Table:
+        """Final Debezium events for sorted `events` (see generator.events.CDC_SCHEMA): LSNs from `first_lsn`
+        (strictly increasing, byte-offset-like), txIds from `first_tx` in commit order. Returns columns
+        line, lsn, tx_id."""
+        sql = f"""
+        WITH positioned AS (
+            SELECT *,
+                {first_lsn} + sum(length(coalesce("after", "before")) + 64)
+                    OVER (ORDER BY emit_us, tx_key, tx_pos ROWS UNBOUNDED PRECEDING) AS lsn,
+                {first_tx} + dense_rank() OVER (ORDER BY emit_us, tx_key) - 1 AS tx_id
+            FROM rows_
+        ), numbered AS (
+            SELECT *,
+                min(lsn) OVER (PARTITION BY tx_key) AS tx_lsn,
+                count(*) OVER (PARTITION BY tx_key) AS tx_total,
+                row_number() OVER (PARTITION BY tx_key, "table" ORDER BY tx_pos) AS tx_table_order
+            FROM positioned
+        )
+        SELECT
+            '{{"before":' || coalesce("before", 'null') || ',"after":' || coalesce("after", 'null')
+            || ',"source":{{"version":"3.6.1.Final","connector":"postgresql","name":"shop","ts_ms":'
+            || (source_us // 1000) || ',"snapshot":"' || CASE WHEN op = 'r' THEN 'true' ELSE 'false' END
+            || '","db":"shop","schema":"public","table":"' || "table" || '","txId":' || tx_id || ',"lsn":' || lsn
+            || ',"sequence":"[null,\\"' || lsn || '\\"]"}},"op":"' || op || '","ts_ms":'
+            || (emit_us // 1000 + 5 + lsn % 200)
+            || ',"transaction":' || CASE WHEN op = 'r' THEN 'null' ELSE '{{"id":"' || tx_id || ':' || tx_lsn
+                || '","total_order":' || tx_total || ',"data_collection_order":' || tx_table_order || '}}' END
+            || '}}' AS line,
+            lsn, tx_id
+        FROM numbered
+        ORDER BY emit_us, tx_key, tx_pos
+        """
+        self._con.register("rows_", events)
+        try:
+            return self._con.execute(sql).fetch_arrow_table()
+        finally:
+            self._con.unregister("rows_")

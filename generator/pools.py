@@ -1,0 +1,92 @@
+"""Value pools made once with a seeded Faker instance, then sampled with numpy. Faker row by row is ~3,500
+rows/s; sampling pools is vectorised and deterministic (no unseeded Faker globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+COUNTRIES = np.array(["DE", "FR", "NL", "GB", "AT", "BE", "ES", "IT", "PL", "SE"])
+COUNTRY_WEIGHTS = np.array([0.3, 0.15, 0.1, 0.12, 0.05, 0.05, 0.08, 0.08, 0.04, 0.03])
+_LOCALES = {"DE": "de_DE", "FR": "fr_FR", "NL": "nl_NL", "GB": "en_GB", "AT": "de_AT", "BE": "nl_BE",
+            "ES": "es_ES", "IT": "it_IT", "PL": "pl_PL", "SE": "sv_SE"}  # fmt: skip
+POOL_SIZE = 512  # values per pool (per country for addresses)
+
+CATEGORIES = {
+    "electronics": ["phones", "laptops", "audio", "cameras", "accessories"],
+    "home": ["kitchen", "furniture", "decor", "bedding"],
+    "fashion": ["shoes", "tops", "trousers", "outerwear", "bags"],
+    "sports": ["running", "cycling", "fitness", "outdoor"],
+    "beauty": ["skincare", "makeup", "fragrance"],
+    "toys": ["games", "puzzles", "outdoor_toys"],
+    "books": ["fiction", "non_fiction", "children"],
+    "grocery": ["coffee", "snacks", "drinks"],
+}
+# Typical price (EUR) per category: products get a log-normal price around it.
+CATEGORY_PRICE = {"electronics": 180.0, "home": 60.0, "fashion": 45.0, "sports": 55.0, "beauty": 25.0,
+                  "toys": 30.0, "books": 15.0, "grocery": 8.0}  # fmt: skip
+ADJECTIVES = np.array(["Classic", "Pro", "Ultra", "Eco", "Smart", "Compact", "Premium", "Essential", "Urban",
+                       "Vintage", "Nordic", "Lite", "Max", "Air", "Prime", "Studio"])  # fmt: skip
+REVIEW_TITLES = {
+    1: ["Very disappointed", "Broke after a week", "Do not buy"],
+    2: ["Not great", "Below expectations", "Meh"],
+    3: ["Okay for the price", "Average", "Does the job"],
+    4: ["Good value", "Pretty good", "Happy with it"],
+    5: ["Excellent!", "Love it", "Perfect", "Best purchase this year"],
+}
+TICKET_CATEGORIES = np.array(["delivery", "payment", "return", "product_question", "account", "complaint"])
+
+
+@dataclass(frozen=True)
+class Pools:
+    first_names: np.ndarray  # [country, POOL_SIZE]
+    last_names: np.ndarray
+    streets: np.ndarray
+    cities: np.ndarray
+    postcodes: np.ndarray
+    brands: np.ndarray
+    nouns: np.ndarray  # product nouns
+    sentences: np.ndarray  # review bodies / ticket subjects
+
+
+def _seeded_faker(locale: str, seed: int) -> Any:
+    from faker import Faker
+
+    fake = Faker(locale)
+    fake.seed_instance(seed)
+    # Some providers build their value lists from a set (e.g. it_IT cities), whose order changes with
+    # PYTHONHASHSEED; sort them so that the same seed picks the same values in every process.
+    for provider in fake.providers:
+        for name in [n for n in dir(provider) if not n.startswith("_")]:
+            value = getattr(provider, name)
+            if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                setattr(provider, name, sorted(value))
+    return fake
+
+
+@lru_cache(maxsize=4)
+def pools(seed: int) -> Pools:
+    """Pools for one seed (cached: building them takes ~1 s)."""
+
+    def per_country(method: str) -> np.ndarray:
+        rows = []
+        for code in COUNTRIES:
+            fake = _seeded_faker(_LOCALES[str(code)], seed)
+            produce = getattr(fake, method)
+            rows.append([str(produce()) for _ in range(POOL_SIZE)])
+        return np.array(rows, dtype=object)
+
+    fake = _seeded_faker("en_US", seed)
+    return Pools(
+        first_names=per_country("first_name"),
+        last_names=per_country("last_name"),
+        streets=per_country("street_address"),
+        cities=per_country("city"),
+        postcodes=per_country("postcode"),
+        brands=np.array(sorted({fake.company().split(" ")[0].strip(",") for _ in range(200)}), dtype=object),
+        nouns=np.array(sorted({fake.word().capitalize() for _ in range(400)}), dtype=object),
+        sentences=np.array([fake.sentence(nb_words=10) for _ in range(POOL_SIZE)], dtype=object),
+    )

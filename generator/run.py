@@ -1,0 +1,133 @@
+"""Run a simulation and write the local output layout of docs/source-formats.md:
+
+<out>/cdc/part-*.jsonl                                  Debezium change events, LSN order
+<out>/dynamodb/part-*.jsonl                             DynamoDB write requests, write order
+<out>/landing/<table>/dt=YYYY-MM-DD/part-*.jsonl.gz     reviews, support tickets, image metadata
+<out>/snapshot/<table>.parquet                          final state of every contract table
+<out>/manifest.json                                     config and counts (no timings: output is deterministic)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from generator.config import SimulationConfig
+from generator.encoding import Encoder
+from generator.simulation import Simulation
+from generator.writers.cdc import CdcWriter
+from generator.writers.dynamodb import DynamoDBWriter
+from generator.writers.landing import LandingWriter
+from generator.writers.snapshot import SnapshotWriter
+from lakehouse.contract import TABLES
+
+OUTPUT_PARTS = ("cdc", "dynamodb", "landing", "snapshot", "manifest.json")
+Progress = Callable[[int, int], None]  # (simulated days done, total days)
+
+
+@dataclass
+class RunSummary:
+    out_dir: Path
+    config: SimulationConfig
+    orders: int
+    snapshot_rows: dict[str, int]
+    cdc_events: dict[str, dict[str, int]]  # table -> op -> events
+    dynamodb_writes: dict[str, int]  # table -> write requests
+    landing_records: dict[str, int]  # table -> records
+    files: dict[str, list[str]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.snapshot_rows.values())
+
+    @property
+    def total_events(self) -> int:
+        cdc = sum(sum(ops.values()) for ops in self.cdc_events.values())
+        return cdc + sum(self.dynamodb_writes.values()) + sum(self.landing_records.values())
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "format_version": 1,
+            "config": self.config.to_dict(),
+            "orders": self.orders,
+            "rows": {"total": self.total_rows, "by_table": self.snapshot_rows},
+            "events": {
+                "total": self.total_events,
+                "cdc": self.cdc_events,
+                "dynamodb": self.dynamodb_writes,
+                "landing": self.landing_records,
+            },
+            "files": self.files,
+        }
+
+
+def _clear(out_dir: Path) -> None:
+    """Remove a previous run's output (only the simulator's own parts), so a re-run starts clean."""
+    for part in OUTPUT_PARTS:
+        path = out_dir / part
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def generate_local(config: SimulationConfig, out_dir: Path | str, progress: Progress | None = None) -> RunSummary:
+    """Simulate `config` and write the local output layout to `out_dir` (previous output there is replaced)."""
+    started = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _clear(out)
+    encoder = Encoder()
+    simulation = Simulation(config, encoder)
+    cdc, dynamodb, landing, snapshot = (
+        CdcWriter(out, encoder),
+        DynamoDBWriter(out),
+        LandingWriter(out),
+        SnapshotWriter(out),
+    )
+    orders, days_done = 0, 0
+    try:
+        for piece in simulation.run():
+            cdc.write(piece.cdc)
+            dynamodb.write(piece.dynamodb)
+            landing.write(piece.landing, piece.index)
+            for table, parts in piece.snapshot.items():
+                snapshot.write(table, pa.concat_tables(parts))
+            orders += piece.orders
+            days_done += simulation.slices[piece.index].days
+            if progress:
+                progress(days_done, config.days)
+        for table, rows in simulation.final_snapshot().items():
+            snapshot.write(table, rows)
+    finally:
+        cdc.close()
+        dynamodb.close()
+        snapshot.close()
+        encoder.close()
+    cdc_events: dict[str, dict[str, int]] = {}
+    for (table, op), n in sorted(cdc.counts.items()):
+        cdc_events.setdefault(table, {})[op] = n
+    summary = RunSummary(
+        out_dir=out,
+        config=config,
+        orders=orders,
+        snapshot_rows={name: snapshot.counts[name] for name in TABLES},
+        cdc_events=cdc_events,
+        dynamodb_writes=dict(sorted(dynamodb.counts.items())),
+        landing_records=dict(sorted(landing.counts.items())),
+        files={
+            "cdc": [str(Path(f).relative_to(out)) for f in cdc.files.files],
+            "dynamodb": [str(Path(f).relative_to(out)) for f in dynamodb.files.files],
+        },
+    )
+    (out / "manifest.json").write_text(json.dumps(summary.manifest(), indent=2, sort_keys=True) + "\n")
+    summary.seconds = time.perf_counter() - started
+    return summary

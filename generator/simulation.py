@@ -1,0 +1,457 @@
+"""The simulation loop: days are grouped into slices of about `orders_per_slice` orders; each slice generates the
+customers, catalog changes, orders and behaviour that start in it, and receives the events of earlier slices
+that fall into it (later order stages, session ends, late events). Memory holds one slice of events plus a few
+integers per customer and product, so it does not grow with the simulated time.
+
+Everything random comes from one `np.random.default_rng(seed)`, drawn in a fixed order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from generator.behaviour import CartSpec, customer_web_user_ids, simulate_behaviour, web_user_rows
+from generator.columns import contract_table, ints, prefixed_ids, strings, timestamps
+from generator.config import MIN_PRODUCTS, SIGNUPS_PER_YEAR_PER_SCALE, SimulationConfig
+from generator.context import DAY, MINUTE, SimContext
+from generator.encoding import Encoder
+from generator.entities import (
+    SEGMENT_CAMPAIGN_PROPENSITY,
+    SEGMENT_ORDER_WEIGHT,
+    SEGMENT_SHARE,
+    CampaignCalendar,
+    campaigns_for,
+    customer_country_index,
+    customer_rows,
+    product_attributes,
+    product_rows,
+)
+from generator.events import CDC_SCHEMA, DYNAMODB_SCHEMA, LANDING_SCHEMA, EventSink, take_rows
+from generator.orders import WAREHOUSES, OrderBatch, simulate_orders
+from generator.pools import COUNTRIES
+from generator.seasonality import day_weights, expected_orders_per_day, times_in_day
+
+SNAPSHOT_TX = -1  # the initial snapshot (op r) is one transaction
+
+
+@dataclass(frozen=True)
+class Slice:
+    index: int
+    first_day: int  # offset from the start date
+    orders_per_day: np.ndarray
+
+    @property
+    def days(self) -> int:
+        return len(self.orders_per_day)
+
+
+@dataclass
+class SliceOutput:
+    """What one slice emits (each table sorted in emit order) and the final rows it settled."""
+
+    index: int
+    window: tuple[int, int]
+    cdc: pa.Table
+    dynamodb: pa.Table
+    landing: pa.Table
+    snapshot: dict[str, list[pa.Table]]
+    orders: int
+
+
+@dataclass
+class _Customers:
+    """A few integers per customer; full rows are rebuilt by entities.customer_rows."""
+
+    segment: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    address_version: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    created_us: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    updated_us: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    erasable: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    erase_at: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    erased: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    def add(self, segment: np.ndarray, created: np.ndarray, erasable: np.ndarray, erase_at: np.ndarray) -> np.ndarray:
+        first = len(self.segment) + 1
+        n = len(segment)
+        self.segment = np.concatenate([self.segment, segment])
+        self.address_version = np.concatenate([self.address_version, np.zeros(n, np.int64)])
+        self.created_us = np.concatenate([self.created_us, created])
+        self.updated_us = np.concatenate([self.updated_us, created])
+        self.erasable = np.concatenate([self.erasable, erasable])
+        self.erase_at = np.concatenate([self.erase_at, erase_at])
+        self.erased = np.concatenate([self.erased, np.zeros(n, bool)])
+        return np.arange(first, first + n, dtype=np.int64)
+
+    def rows(self, seed: int, ids: np.ndarray) -> pa.Table:
+        i = ids - 1
+        return customer_rows(
+            seed, ids, self.segment[i], self.address_version[i], self.created_us[i], self.updated_us[i]
+        )
+
+
+@dataclass
+class _Products:
+    price_cents: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    is_active: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    created_us: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    updated_us: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    popularity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def add(self, price: np.ndarray, created: np.ndarray, popularity: np.ndarray) -> np.ndarray:
+        first = len(self.price_cents) + 1
+        self.price_cents = np.concatenate([self.price_cents, price])
+        self.is_active = np.concatenate([self.is_active, np.ones(len(price), bool)])
+        self.created_us = np.concatenate([self.created_us, created])
+        self.updated_us = np.concatenate([self.updated_us, created])
+        self.popularity = np.concatenate([self.popularity, popularity])
+        return np.arange(first, first + len(price), dtype=np.int64)
+
+    def rows(self, seed: int, ids: np.ndarray) -> pa.Table:
+        i = ids - 1
+        return product_rows(seed, ids, self.price_cents[i], self.is_active[i], self.created_us[i], self.updated_us[i])
+
+
+def plan_slices(config: SimulationConfig, rng: np.random.Generator) -> list[Slice]:
+    """Daily order counts (Poisson around the seasonal expectation), grouped into slices."""
+    counts = rng.poisson(expected_orders_per_day(config))
+    slices: list[Slice] = []
+    first, total = 0, 0
+    for day, count in enumerate(counts):
+        if day > first and total + count > config.orders_per_slice:
+            slices.append(Slice(len(slices), first, counts[first:day]))
+            first, total = day, 0
+        total += int(count)
+    slices.append(Slice(len(slices), first, counts[first:]))
+    return slices
+
+
+class Simulation:
+    """Iterate `run()` for the slices' outputs; then `final_snapshot()` for the entity tables."""
+
+    def __init__(self, config: SimulationConfig, encoder: Encoder | None = None) -> None:
+        self.config = config
+        self.encoder = encoder or Encoder()
+        rng = np.random.default_rng(config.seed)
+        self.ctx = SimContext(config=config, rng=rng, sink=EventSink(self.encoder))
+        self.slices = plan_slices(config, rng)
+        self.customers = _Customers()
+        self.products = _Products()
+        self.campaigns = campaigns_for(config)
+        self.calendar = CampaignCalendar(self.campaigns, rng)
+        self._year_weight = float(day_weights(config.start_date, 365, config).sum())
+        self._pending: dict[int, list[tuple[pa.Table, pa.Table, pa.Table]]] = defaultdict(list)
+        self._slice_starts = np.array([config.start_us + s.first_day * DAY for s in self.slices], dtype=np.int64)
+
+    @property
+    def expected_orders(self) -> int:
+        return int(sum(int(s.orders_per_day.sum()) for s in self.slices))
+
+    def window(self, s: Slice) -> tuple[int, int]:
+        t0 = self.config.start_us + s.first_day * DAY
+        return t0, t0 + s.days * DAY
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> Iterator[SliceOutput]:
+        for s in self.slices:
+            window = self.window(s)
+            if s.index == 0:
+                self._initial_state()
+            n_orders = self._simulate_slice(s, window)
+            yield self._route(s, window, n_orders)
+
+    def _tx_keys(self, n: int) -> np.ndarray:
+        return -1 - self.ctx.ids("tx", n)
+
+    def _initial_state(self) -> None:
+        """The database as Debezium's initial snapshot sees it (op r): customers and the catalog."""
+        cfg, rng, ctx = self.config, self.ctx.rng, self.ctx
+        start = cfg.start_us
+        n = cfg.initial_customers
+        created = start - rng.integers(DAY, 3 * 365 * DAY, n)
+        segment = np.minimum(np.searchsorted(np.cumsum(SEGMENT_SHARE), rng.random(n), side="right"), 4)
+        erasable = rng.random(n) < cfg.erasure_fraction
+        erase_at = start + rng.exponential(45 * DAY, n).astype(np.int64)
+        ids = self.customers.add(segment, created, erasable, erase_at)
+        rows = self.customers.rows(ctx.seed, ids)
+        ctx.sink.change("customers", "r", start, np.full(n, SNAPSHOT_TX), np.arange(n), start, after=rows)
+        self._web_users_for(ids[~erasable], created[~erasable], start)
+
+        m = cfg.initial_products
+        p_created = start - rng.integers(30 * DAY, 720 * DAY, m)
+        self._add_products(m, p_created, op="r")
+
+    def _web_users_for(self, customer_ids: np.ndarray, first_seen: np.ndarray, emit: np.ndarray | int) -> None:
+        rows = web_user_rows(customer_web_user_ids(customer_ids), customer_ids, first_seen)
+        self.ctx.sink.dynamodb_put("web_users", rows, np.broadcast_to(np.asarray(emit, np.int64), (len(customer_ids),)))
+        self.ctx.keep("web_users", rows)
+
+    def _add_products(self, m: int, created: np.ndarray, op: str) -> None:
+        ctx, rng = self.ctx, self.ctx.rng
+        start_id = len(self.products.price_cents) + 1
+        attrs = product_attributes(ctx.seed, np.arange(start_id, start_id + m))
+        popularity = 1.0 / (1.0 + rng.integers(0, max(m, 1), m)) ** 0.8
+        ids = self.products.add(attrs.initial_price_cents, created, popularity)
+        rows = self.products.rows(ctx.seed, ids)
+        if op == "r":
+            emit: np.ndarray = np.full(m, self.config.start_us)
+            ctx.sink.change("products", "r", emit, np.full(m, SNAPSHOT_TX), 1_000_000 + np.arange(m), emit, after=rows)
+        else:
+            emit = created
+            ctx.sink.change("products", "c", emit, self._tx_keys(m), 0, created, after=rows)
+        self._product_images(ids, rows.column("name"), created, emit)
+
+    def _product_images(self, ids: np.ndarray, names: pa.ChunkedArray, created: np.ndarray, emit: np.ndarray) -> None:
+        rng = self.ctx.rng
+        per_product = 1 + rng.binomial(3, 0.4, len(ids))
+        owner = np.repeat(np.arange(len(ids)), per_product)
+        k = len(owner)
+        image_ids = prefixed_ids("img-", self.ctx.ids("image", k))
+        fmt = np.array(["jpeg", "png", "webp"], dtype=object)[rng.choice(3, k, p=[0.6, 0.1, 0.3])]
+        side = np.array([800, 1200, 1600, 2048])[rng.integers(0, 4, k)]
+        uploaded = created[owner] + (np.arange(k) - (np.cumsum(per_product) - per_product)[owner]) * MINUTE
+        product_id = ids[owner]
+        url = pc.binary_join_element_wise(
+            prefixed_ids("https://media.example.com/products/", product_id), image_ids, strings(fmt), "/"
+        )
+        url = pc.replace_substring_regex(url, r"/(jpeg|png|webp)$", r".\1")
+        rows = contract_table(
+            "product_images",
+            {
+                "image_id": image_ids,
+                "product_id": ints(product_id),
+                "url": url,
+                "width": ints(side, pa.int32()),
+                "height": ints(side * np.array([1.0, 0.75, 1.25])[rng.integers(0, 3, k)], pa.int32()),
+                "format": strings(fmt),
+                "size_bytes": ints(side * side // 8 + rng.integers(0, 200_000, k)),
+                "alt_text": pc.if_else(
+                    pa.array(rng.random(k) < 0.1), pa.scalar(None, pa.string()), names.take(pa.array(owner))
+                ),
+                "uploaded_at": timestamps(uploaded),
+            },
+        )
+        self.ctx.sink.landing_record("product_images", rows, np.maximum(uploaded, emit[owner]), uploaded)
+        self.ctx.keep("product_images", rows)
+
+    # ------------------------------------------------------------------ one slice
+    def _simulate_slice(self, s: Slice, window: tuple[int, int]) -> int:
+        t0, t1 = window
+        cfg, ctx, rng = self.config, self.ctx, self.ctx.rng
+        days = s.days
+        slice_weight = float(day_weights(cfg.start_date + timedelta(days=s.first_day), days, cfg).sum())
+
+        # customers: sign-ups, changes (address, segment), erasure requests
+        n_signups = int(rng.poisson(SIGNUPS_PER_YEAR_PER_SCALE * cfg.scale * slice_weight / self._year_weight))
+        created = np.sort(rng.integers(t0, t1, n_signups))
+        erasable = rng.random(n_signups) < cfg.erasure_fraction
+        erase_at = created + rng.exponential(45 * DAY, n_signups).astype(np.int64)
+        ids = self.customers.add(np.zeros(n_signups, np.int64), created, erasable, erase_at)
+        ctx.sink.change(
+            "customers", "c", created, self._tx_keys(n_signups), 0, created, after=self.customers.rows(ctx.seed, ids)
+        )
+        self._web_users_for(ids[~erasable], created[~erasable], created[~erasable])
+
+        c = self.customers
+        eligible = np.flatnonzero(~c.erasable & (c.created_us < t0)) + 1
+        n_updates = int(rng.poisson(len(eligible) * 0.03 * days / 30))
+        upd = np.unique(eligible[rng.integers(0, len(eligible), n_updates)]) if len(eligible) else eligible
+        when = rng.integers(t0, t1, len(upd))
+        address_change = rng.random(len(upd)) < 0.5
+        new_segment = (c.segment[upd - 1] + 1 + rng.integers(0, 4, len(upd))) % 5
+        before = c.rows(ctx.seed, upd)
+        c.address_version[upd - 1] += address_change
+        c.segment[upd - 1] = np.where(address_change, c.segment[upd - 1], new_segment)
+        c.updated_us[upd - 1] = when
+        ctx.sink.change(
+            "customers", "u", when, self._tx_keys(len(upd)), 0, when, before=before, after=c.rows(ctx.seed, upd)
+        )
+
+        leaving = np.flatnonzero(c.erasable & ~c.erased & (c.erase_at >= t0) & (c.erase_at < t1)) + 1
+        erase_t = c.erase_at[leaving - 1]
+        ctx.sink.change(
+            "customers", "d", erase_t, self._tx_keys(len(leaving)), 0, erase_t, before=c.rows(ctx.seed, leaving)
+        )
+        c.erased[leaving - 1] = True
+
+        # catalog: new products, price changes, a few products retired
+        self._catalog_changes(s, window, slice_weight)
+
+        # orders (from eligible customers, weighted by segment) and their carts/sessions
+        placed = np.concatenate(
+            [times_in_day(rng, t0 + d * DAY, int(k)) for d, k in enumerate(s.orders_per_day)] or [np.zeros(0, np.int64)]
+        ).astype(np.int64)
+        n = len(placed)
+        weights = SEGMENT_ORDER_WEIGHT[c.segment[eligible - 1]]
+        cumulative = np.cumsum(weights)
+
+        def sample_customers(k: int) -> np.ndarray:
+            if not len(eligible):
+                raise RuntimeError("no customers to place orders; increase --scale")
+            return eligible[
+                np.searchsorted(cumulative, rng.random(k) * cumulative[-1], side="right").clip(0, len(eligible) - 1)
+            ]
+
+        customer = sample_customers(n)
+        segment = c.segment[customer - 1]
+        wants_campaign = rng.random(n) < SEGMENT_CAMPAIGN_PROPENSITY[segment]
+        campaign = np.where(wants_campaign, self.calendar.active(placed), -1)
+        n_items = 1 + rng.binomial(4, np.where(segment == 2, 0.4, 0.22))
+        products, prices = self._sample_products(n, 6)
+        item_order = np.repeat(np.arange(n), n_items)
+        item_pos = np.arange(len(item_order)) - (np.cumsum(n_items) - n_items)[item_order]
+        product_id = products[item_order, item_pos]
+        unit_price = prices[item_order, item_pos]
+        quantity = 1 + rng.binomial(2, 0.2, len(item_order))
+        discount = np.round(quantity * unit_price * self.calendar.discount_pct(campaign)[item_order]).astype(np.int64)
+        country = COUNTRIES[customer_country_index(ctx.seed, customer, c.address_version[customer - 1])]
+        order_ids = ctx.ids("order", n)
+        cart_numbers = ctx.ids("cart", n)
+        batch = OrderBatch(
+            order_id=order_ids,
+            customer_id=customer,
+            campaign_id=campaign,
+            shipping_country=country.astype(object),
+            cart_id=prefixed_ids("cart-", cart_numbers),
+            placed_us=placed,
+            item_order=item_order,
+            product_id=product_id,
+            quantity=quantity,
+            unit_price_cents=unit_price,
+            discount_cents=discount,
+        )
+        simulate_orders(ctx, batch)
+        converted = CartSpec(
+            cart_numbers=cart_numbers,
+            placed_us=placed,
+            customer_id=customer,
+            campaign_id=campaign,
+            order_id=order_ids,
+            item_cart=item_order,
+            item_product=product_id,
+            item_quantity=quantity,
+            item_price_cents=unit_price,
+            removed_product=products[np.arange(n), n_items],
+        )
+        simulate_behaviour(
+            ctx,
+            window,
+            converted,
+            sample_customers,
+            self._sample_products,
+            lambda ids: self.products.price_cents[ids - 1],
+            self.calendar,
+        )
+        self._restocks(window, len(item_order))
+        return n
+
+    def _sample_products(self, n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """k distinct active products per row ([n, k] ids and current prices), by popularity."""
+        rng, p = self.ctx.rng, self.products
+        active = np.flatnonzero(p.is_active)
+        cumulative = np.cumsum(p.popularity[active])
+        base = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right").clip(0, len(active) - 1)
+        # distinct offsets: steps of 1..19, at most 5 steps < MIN_PRODUCTS active products
+        steps = np.concatenate([np.zeros((n, 1), np.int64), rng.integers(1, 20, (n, k - 1))], axis=1)
+        position = (base[:, None] + np.cumsum(steps, axis=1)) % len(active)
+        ids = active[position] + 1
+        return ids, p.price_cents[ids - 1]
+
+    def _catalog_changes(self, s: Slice, window: tuple[int, int], slice_weight: float) -> None:
+        cfg, ctx, rng, p = self.config, self.ctx, self.ctx.rng, self.products
+        t0, t1 = window
+        n_new = int(rng.poisson(cfg.initial_products * 0.15 * s.days / 365))
+        existing = np.flatnonzero(p.created_us < t0) + 1
+        n_changes = int(rng.poisson(len(existing) * 0.05 * s.days / 30))
+        changed = np.unique(existing[rng.integers(0, len(existing), n_changes)])
+        when = rng.integers(t0, t1, len(changed))
+        before = p.rows(ctx.seed, changed)
+        factor = rng.uniform(0.85, 1.15, len(changed))
+        p.price_cents[changed - 1] = np.maximum(np.round(p.price_cents[changed - 1] * factor / 100) * 100 - 1, 99)
+        retire = (rng.random(len(changed)) < 0.02) & (p.is_active.sum() > MIN_PRODUCTS + 20)
+        p.is_active[changed[retire] - 1] = False
+        p.updated_us[changed - 1] = when
+        ctx.sink.change(
+            "products", "u", when, self._tx_keys(len(changed)), 0, when, before=before, after=p.rows(ctx.seed, changed)
+        )
+        if n_new:
+            self._add_products(n_new, np.sort(rng.integers(t0, t1, n_new)), op="c")
+
+    def _restocks(self, window: tuple[int, int], items_sold: int) -> None:
+        """Purchase orders (stock in) and stock-count adjustments; each its own transaction."""
+        ctx, rng = self.ctx, self.ctx.rng
+        t0, t1 = window
+        n_po = int(rng.poisson(max(items_sold, 10) / 10))
+        n_adj = int(rng.poisson(max(items_sold, 10) / 100))
+        n = n_po + n_adj
+        products, _ = self._sample_products(n, 1)
+        at = np.sort(rng.integers(t0, t1, n))
+        quantity = np.concatenate([rng.integers(20, 200, n_po), rng.integers(-5, 6, n_adj) | 1])
+        reason = np.repeat(np.array(["purchase_order", "adjustment"], dtype=object), [n_po, n_adj])
+        rows = contract_table(
+            "inventory_movements",
+            {
+                "movement_id": ints(ctx.ids("movement", n)),
+                "product_id": ints(products[:, 0]),
+                "warehouse": strings(WAREHOUSES[rng.integers(0, len(WAREHOUSES), n)].astype(object)),
+                "quantity": ints(quantity, pa.int32()),
+                "reason": strings(reason),
+                "order_id": ints(np.zeros(n, np.int64), null=np.ones(n, bool)),
+                "created_at": timestamps(at),
+                "updated_at": timestamps(at),
+            },
+        )
+        ctx.sink.change("inventory_movements", "c", at, self._tx_keys(n), 0, at, after=rows)
+        ctx.keep("inventory_movements", rows)
+
+    # ------------------------------------------------------------------ routing
+    def _route(self, s: Slice, window: tuple[int, int], n_orders: int) -> SliceOutput:
+        """Events that happen in this slice go out now; later ones wait for their slice; events after the end of
+        the simulation are never emitted."""
+        sink = self.ctx.sink
+        new = (sink.cdc.combined(), sink.dynamodb.combined(), sink.landing.combined())
+        sink.cdc.tables.clear()
+        sink.dynamodb.tables.clear()
+        sink.landing.tables.clear()
+        parts: list[list[pa.Table]] = [[], [], []]
+        for pending in [*self._pending.pop(s.index, []), new]:
+            for k, table in enumerate(pending):
+                emit = table.column("emit_us").to_numpy()
+                now = emit < window[1]
+                parts[k].append(take_rows(table, now))
+                later = ~now & (emit < self.config.end_us)
+                if later.any():
+                    target = np.searchsorted(self._slice_starts, emit[later], side="right") - 1
+                    rest = take_rows(table, later)
+                    for slice_index in np.unique(target):
+                        entry = [t.schema.empty_table() for t in new]
+                        entry[k] = take_rows(rest, target == slice_index)
+                        self._pending[int(slice_index)].append((entry[0], entry[1], entry[2]))
+        cdc, dynamodb, landing = (
+            pa.concat_tables(p).combine_chunks() if p else schema.empty_table()
+            for p, schema in zip(parts, (CDC_SCHEMA, DYNAMODB_SCHEMA, LANDING_SCHEMA), strict=True)
+        )
+        cdc = cdc.sort_by([("emit_us", "ascending"), ("tx_key", "ascending"), ("tx_pos", "ascending")])
+        dynamodb = dynamodb.sort_by([("emit_us", "ascending"), ("seq", "ascending")])
+        landing = landing.sort_by(
+            [("table", "ascending"), ("day", "ascending"), ("emit_us", "ascending"), ("seq", "ascending")]
+        )
+        snapshot = dict(self.ctx.snapshot)
+        self.ctx.snapshot.clear()
+        return SliceOutput(s.index, window, cdc, dynamodb, landing, snapshot, n_orders)
+
+    def final_snapshot(self) -> dict[str, pa.Table]:
+        """Entity tables whose rows change until the end: customers (without the erased), products, campaigns."""
+        c = self.customers
+        alive = np.flatnonzero(~c.erased) + 1
+        return {
+            "customers": c.rows(self.config.seed, alive),
+            "products": self.products.rows(self.config.seed, np.arange(1, len(self.products.price_cents) + 1)),
+            "campaigns": self.campaigns,
+        }

@@ -1,0 +1,66 @@
+"""Writing an Arrow string array as newline-terminated lines, straight from its data buffer."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def line_bytes(lines: pa.Array | pa.ChunkedArray) -> bytes:
+    """The UTF-8 bytes of all values, each followed by a newline."""
+    chunks = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
+    out = []
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        if chunk.null_count:
+            raise ValueError("cannot write null lines")
+        terminated = pc.binary_join_element_wise(chunk, pa.scalar(""), "\n")  # value + "\n" + ""
+        if terminated.type != pa.string():
+            terminated = terminated.cast(pa.string())
+        _, offsets, data = terminated.buffers()
+        bounds = np.frombuffer(offsets, dtype=np.int32, count=len(terminated) + 1, offset=terminated.offset * 4)
+        out.append(data.to_pybytes()[bounds[0] : bounds[-1]])
+    return b"".join(out)
+
+
+def write_lines(handle: BinaryIO, lines: pa.Array | pa.ChunkedArray) -> int:
+    handle.write(line_bytes(lines))
+    return len(lines)
+
+
+class RollingJsonl:
+    """`<folder>/part-00000.jsonl`, ... rolling to a new part after about `rows_per_file` lines."""
+
+    def __init__(self, folder: str, rows_per_file: int = 1_000_000) -> None:
+        from pathlib import Path
+
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.rows_per_file = rows_per_file
+        self.files: list[str] = []
+        self._rows_in_file = 0
+        self._handle: BinaryIO | None = None
+
+    def write(self, lines: pa.Array | pa.ChunkedArray) -> None:
+        if len(lines) == 0:
+            return
+        if self._handle is None or self._rows_in_file >= self.rows_per_file:
+            self._open_next()
+        assert self._handle is not None
+        self._rows_in_file += write_lines(self._handle, lines)
+
+    def _open_next(self) -> None:
+        self.close()
+        path = self.folder / f"part-{len(self.files):05d}.jsonl"
+        self.files.append(str(path))
+        self._handle = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._rows_in_file = 0
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
