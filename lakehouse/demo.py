@@ -39,7 +39,9 @@ class DemoContext:
 
 
 Stage = Callable[[DemoContext], list[str]]
-STAGES: list[tuple[str, Stage]] = []
+from generator.demo import simulate_stage  # noqa: E402  (first: every later stage reads its output)
+
+STAGES: list[tuple[str, Stage]] = [("simulate", simulate_stage)]
 
 
 def run_demo(config: DemoConfig) -> DemoContext:
