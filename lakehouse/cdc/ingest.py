@@ -16,12 +16,13 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
-from lakehouse.cdc.bronze import BronzeRows, BronzeWriter, bronze_rows
+from lakehouse.cdc.bronze import AppendResult, BronzeRows, BronzeWriter, bronze_rows
 from lakehouse.cdc.config import CdcSettings
 from lakehouse.cdc.decoders import Decoded, decode_dynamodb_record, decode_kinesis_data
 from lakehouse.cdc.model import (
@@ -37,6 +38,7 @@ from lakehouse.contract import get_table
 
 log = logging.getLogger(__name__)
 
+APPEND_THREADS = 4
 KINESIS = "kinesis"
 DYNAMODB = "dynamodb"
 
@@ -206,8 +208,7 @@ class CdcIngestService:
             if rows.rejected:
                 by_table[table] = [p for i, p in enumerate(pairs) if i not in rows.rejected]
         self._quarantine(rejected, outcome)
-        for table, rows_table in rows_by_table.items():
-            self._append(table, rows_table, by_table[table], outcome)
+        self._append_all(rows_by_table, by_table, outcome)
         return outcome
 
     @staticmethod
@@ -263,23 +264,39 @@ class CdcIngestService:
         for entry in entries:
             outcome.reasons[f"quarantined:{entry.reason}"] += 1
 
-    def _append(
-        self, table: str, rows: pa.Table, pairs: list[tuple[SourceRecord, Change]], outcome: BatchOutcome
+    def _append_all(
+        self,
+        rows_by_table: dict[str, pa.Table],
+        pairs_by_table: dict[str, list[tuple[SourceRecord, Change]]],
+        outcome: BatchOutcome,
     ) -> None:
-        if not rows.num_rows:
-            return
-        try:
-            result = self.writer.append(table, rows, batch_id=outcome.batch_id)
-        except Exception as error:  # e.g. a transient S3 error: nothing of this table was committed
-            log.exception("bronze append to %s failed for batch %s", table, outcome.batch_id)
-            outcome.errors.append(f"bronze append to {table} failed: {error}")
-            outcome.failed += len(pairs)
-            outcome.reasons["failed:commit_error"] += len(pairs)
-            outcome.failed_record_ids.update(record.record_id for record, _ in pairs)
-            return
-        outcome.appended += result.appended
-        outcome.appended_by_table[table] = result.appended
-        outcome.commit_ms[table] = result.commit_ms
-        if result.duplicates:
-            outcome.ignored += result.duplicates
-            outcome.reasons[f"ignored:{IgnoreReason.DUPLICATE}"] += result.duplicates
+        """One commit per table. Tables are independent Delta logs, so their commits run in parallel threads
+        (delta-rs writes and Arrow kernels release the GIL); results are merged here, in one thread."""
+        tables = [t for t, rows in rows_by_table.items() if rows.num_rows]
+
+        def append(table: str) -> AppendResult | Exception:
+            try:
+                return self.writer.append(table, rows_by_table[table], batch_id=outcome.batch_id)
+            except Exception as error:  # e.g. a transient S3 error: nothing of this table was committed
+                log.exception("bronze append to %s failed for batch %s", table, outcome.batch_id)
+                return error
+
+        if len(tables) > 1:
+            with ThreadPoolExecutor(max_workers=min(len(tables), APPEND_THREADS)) as pool:
+                results = list(pool.map(append, tables))
+        else:
+            results = [append(t) for t in tables]
+        for table, result in zip(tables, results, strict=True):
+            if isinstance(result, Exception):
+                pairs = pairs_by_table[table]
+                outcome.errors.append(f"bronze append to {table} failed: {result}")
+                outcome.failed += len(pairs)
+                outcome.reasons["failed:commit_error"] += len(pairs)
+                outcome.failed_record_ids.update(record.record_id for record, _ in pairs)
+                continue
+            outcome.appended += result.appended
+            outcome.appended_by_table[table] = result.appended
+            outcome.commit_ms[table] = result.commit_ms
+            if result.duplicates:
+                outcome.ignored += result.duplicates
+                outcome.reasons[f"ignored:{IgnoreReason.DUPLICATE}"] += result.duplicates
