@@ -83,6 +83,8 @@ def stateless_pipeline(name: str, target: LoadTarget) -> Iterator[Pipeline]:
 
     # No anonymous usage pings from Lambda or CI unless someone asks for them.
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    # Extract/normalize files live in the throwaway working folder: gzipping them only costs time (halves extract).
+    os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
     import dlt
 
     destination = dlt.destinations.filesystem(
