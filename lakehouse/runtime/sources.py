@@ -60,6 +60,29 @@ def _iterator_request(shard_id: str, after_sequence: str | None) -> dict[str, st
     return {"ShardId": shard_id, "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": after_sequence}
 
 
+def kinesis_lambda_record(
+    shard_id: str, record: dict[str, Any], *, stream_arn: str, region: str, invoke_identity_arn: str
+) -> dict[str, Any]:
+    """A Kinesis GetRecords record (boto3 shape: bytes Data, datetime timestamp) as Lambda delivers it."""
+    sequence = record["SequenceNumber"]
+    return {
+        "kinesis": {
+            "kinesisSchemaVersion": "1.0",
+            "partitionKey": record["PartitionKey"],
+            "sequenceNumber": sequence,
+            "data": base64.b64encode(record["Data"]).decode("ascii"),
+            "approximateArrivalTimestamp": _epoch_seconds(record["ApproximateArrivalTimestamp"]),
+        },
+        "eventSource": "aws:kinesis",
+        "eventVersion": "1.0",
+        "eventID": f"{shard_id}:{sequence}",
+        "eventName": "aws:kinesis:record",
+        "invokeIdentityArn": invoke_identity_arn,
+        "awsRegion": region,
+        "eventSourceARN": stream_arn,
+    }
+
+
 class KinesisSource:
     max_get_records = KINESIS_GET_RECORDS_LIMIT
 
@@ -98,23 +121,13 @@ class KinesisSource:
         )
 
     def _lambda_record(self, shard_id: str, record: dict[str, Any]) -> dict[str, Any]:
-        sequence = record["SequenceNumber"]
-        return {
-            "kinesis": {
-                "kinesisSchemaVersion": "1.0",
-                "partitionKey": record["PartitionKey"],
-                "sequenceNumber": sequence,
-                "data": base64.b64encode(record["Data"]).decode("ascii"),
-                "approximateArrivalTimestamp": _epoch_seconds(record["ApproximateArrivalTimestamp"]),
-            },
-            "eventSource": "aws:kinesis",
-            "eventVersion": "1.0",
-            "eventID": f"{shard_id}:{sequence}",
-            "eventName": "aws:kinesis:record",
-            "invokeIdentityArn": self.invoke_identity_arn,
-            "awsRegion": self.region,
-            "eventSourceARN": self.arn,
-        }
+        return kinesis_lambda_record(
+            shard_id,
+            record,
+            stream_arn=self.arn,
+            region=self.region,
+            invoke_identity_arn=self.invoke_identity_arn,
+        )
 
     @staticmethod
     def sequence_number(record: dict[str, Any]) -> str:

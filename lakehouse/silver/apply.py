@@ -36,7 +36,8 @@ from lakehouse.silver.changes import (
     POSITION,
     SOURCE_TS,
     latest_per_key,
-    normalise,
+    normalise_batch,
+    plain_schema,
     plan_ranges,
     rows_added_per_version,
 )
@@ -110,8 +111,10 @@ def apply_table(
     storage_options: dict[str, str] | None = None,
     policy: ApplyPolicy = ApplyPolicy(),
     on_range: Callable[[int, int], None] | None = None,
+    until_version: int | None = None,
 ) -> ApplyReport:
-    """Apply every bronze change of `contract`'s table not yet in silver. Safe to re-run at any point."""
+    """Apply every bronze change of `contract`'s table not yet in silver (up to bronze version `until_version`
+    if given). Safe to re-run at any point."""
     started = time.perf_counter()
     report = ApplyReport(table=contract.name)
     bronze_uri = table_uri(lake_uri, BRONZE, contract.name)
@@ -121,6 +124,7 @@ def apply_table(
         return report
     bronze = DeltaTable(bronze_uri, storage_options=storage_options)
     report.bronze_version = bronze.version()
+    last = report.bronze_version if until_version is None else min(until_version, report.bronze_version)
     silver = open_or_create(silver_uri, silver_schema(contract), storage_options, contract.partition_by)
     applied = _applied_version(silver, contract.name)
     report.applied_to = applied
@@ -131,11 +135,11 @@ def apply_table(
             f"tombstones) and run `lakehouse silver apply --table {contract.name}` again."
         )
     first = 0 if applied is None else applied + 1
-    if first <= report.bronze_version:
+    if first <= last:
         ranges = plan_ranges(
             rows_added_per_version(bronze.history()),
             first,
-            report.bronze_version,
+            last,
             max_rows=policy.max_rows_per_range,
             max_versions=policy.max_versions_per_range,
         )
@@ -158,6 +162,10 @@ def apply_table(
     return report
 
 
+def _arrow_schema(table: DeltaTable) -> pa.Schema:
+    return pa.schema(table.schema().to_arrow())
+
+
 def _applied_version(silver: DeltaTable, table: str) -> int | None:
     version = silver.transaction_version(app_id(table))
     return None if version is None else int(version)
@@ -174,11 +182,18 @@ def _apply_range(
     policy: ApplyPolicy,
     report: ApplyReport,
 ) -> None:
-    changes = normalise(pa.table(bronze.load_cdf(starting_version=start, ending_version=end)))
+    # Only the columns silver needs (the dedup key and batch ids are a large share of a bronze row).
+    columns = [f.name for f in _arrow_schema(bronze) if f.name not in BRONZE_ONLY_COLUMNS]
+    reader = pa.RecordBatchReader.from_stream(
+        bronze.load_cdf(starting_version=start, ending_version=end, columns=columns)
+    )
+    # Normalised batch by batch, so the view-typed and the plain copy of the range never coexist in full.
+    changes = pa.Table.from_batches([normalise_batch(b) for b in reader], schema=plain_schema(reader.schema))
     report.ranges += 1
     report.changes_read += changes.num_rows
-    changes = changes.drop_columns([c for c in (*CDF_COLUMNS, *BRONZE_ONLY_COLUMNS) if c in changes.column_names])
+    changes = changes.drop_columns([c for c in CDF_COLUMNS if c in changes.column_names])
     latest = latest_per_key(changes, contract.primary_key)
+    del changes  # bound memory: only the latest change per key stays alive during the merge
     latest, dropped = tombstones.drop_superseded(latest)
     report.stale_dropped += dropped
     # Tombstones first: a crash before the silver commit re-runs this range and records them again (idempotent).
