@@ -74,6 +74,8 @@ def decode_change_json(raw: bytes) -> Decoded:
 
 def _decode_debezium(event: dict[str, Any]) -> Decoded:
     op_code = event.get("op")
+    if op_code is not None and not isinstance(op_code, str):
+        raise RecordRejected(QuarantineReason.UNKNOWN_OPERATION, f"Debezium op {op_code!r:.80}")
     if op_code is None:
         if "status" in event and event.get("status") in ("BEGIN", "END"):
             return Ignored(IgnoreReason.TRANSACTION_MARKER)
@@ -82,7 +84,7 @@ def _decode_debezium(event: dict[str, Any]) -> Decoded:
         raise RecordRejected(QuarantineReason.UNRECOGNIZED_ENVELOPE, "neither a Debezium change event nor DMS record")
     if op_code in _DEBEZIUM_IGNORED_OPS:
         return Ignored(_DEBEZIUM_IGNORED_OPS[op_code])
-    op = _DEBEZIUM_OPS.get(op_code) if isinstance(op_code, str) else None
+    op = _DEBEZIUM_OPS.get(op_code)
     if op is None:
         raise RecordRejected(QuarantineReason.UNKNOWN_OPERATION, f"Debezium op {op_code!r}")
     source = event.get("source")

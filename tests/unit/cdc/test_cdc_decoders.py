@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from lakehouse.cdc.decoders import decode_change_json, decode_dynamodb_record, decode_kinesis_data
-from lakehouse.cdc.model import Change, IgnoreReason, Ignored, Op, QuarantineReason, RecordRejected, to_position
+from lakehouse.cdc.model import Change, Ignored, IgnoreReason, Op, QuarantineReason, RecordRejected, to_position
 from tests.unit.cdc.conftest import load_event
 
 
@@ -90,7 +90,10 @@ def test_dms_update_orders_by_commit_time_and_record_offset() -> None:
         (b'{"op": "c", "after": null, "source": {"table": "orders", "lsn": 1}}', QuarantineReason.MISSING_IMAGE),
         (b'{"op": "c", "after": {}, "source": {"table": "orders"}}', QuarantineReason.BAD_POSITION),
         (b'{"op": "c", "after": {}, "source": {"table": "orders", "lsn": -5}}', QuarantineReason.BAD_POSITION),
-        (b'{"op": "c", "after": {}, "source": {"table": "orders", "lsn": 1, "ts_ms": "x"}}', QuarantineReason.BAD_TIMESTAMP),
+        (
+            b'{"op": "c", "after": {}, "source": {"table": "orders", "lsn": 1, "ts_ms": "x"}}',
+            QuarantineReason.BAD_TIMESTAMP,
+        ),
     ],
 )
 def test_malformed_events_are_rejected_with_a_reason(payload: bytes, reason: QuarantineReason) -> None:
