@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import unquote
 
@@ -33,6 +34,7 @@ LINEAGE_COLUMN = "_landing_file"  # the landing file each row came from
 GZIP_MAGIC = b"\x1f\x8b"
 ROWS_PER_CHUNK = 5_000
 FILES_PER_RUN = 1_000_000
+READ_AHEAD = 8
 
 FileCallback = Callable[[str, str], None]  # (table, file_url) after each file
 
@@ -58,7 +60,7 @@ def landing_files(
         files = filesystem(
             bucket_url=bucket_url,
             credentials=credentials,
-            file_glob=f"{name}/dt=*/*.jsonl*",
+            file_glob=f"{name}/**/*.jsonl*",
             # one page holds every new file: the reader keeps only the latest version of a key across files
             files_per_page=FILES_PER_RUN,
             incremental=dlt.sources.incremental("modification_date"),
@@ -81,15 +83,19 @@ def _reader(contract: TableContract, quarantine: Quarantine, on_file: FileCallba
         # dlt's upsert needs unique keys per load: when a key appears in several files of one run, the version
         # with the latest event time wins, and on a tie the later file (partitions sort by date).
         latest: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for item in sorted(items, key=lambda i: str(i["file_url"])):
-            file_url = unquote(item["file_url"])
-            for record in read_records(file_url, item.read_bytes(), contract, quarantine):
-                key = tuple(record[k] for k in contract.primary_key)
-                current = latest.get(key)
-                if current is None or _event_time(record, contract) >= _event_time(current, contract):
-                    latest[key] = record
-            if on_file:
-                on_file(contract.name, file_url)
+        ordered = sorted(items, key=lambda i: str(i["file_url"]))
+        # Object stores answer one GET at a time slowly; fetch a few files ahead, parse them in order.
+        with ThreadPoolExecutor(max_workers=READ_AHEAD) as pool:
+            contents = pool.map(lambda item: item.read_bytes(), ordered)
+            for item, raw in zip(ordered, contents, strict=True):
+                file_url = unquote(item["file_url"])
+                for record in read_records(file_url, raw, contract, quarantine):
+                    key = tuple(record[k] for k in contract.primary_key)
+                    current = latest.get(key)
+                    if current is None or _event_time(record, contract) >= _event_time(current, contract):
+                        latest[key] = record
+                if on_file:
+                    on_file(contract.name, file_url)
         rows = list(latest.values())
         for start in range(0, len(rows), ROWS_PER_CHUNK):
             yield rows[start : start + ROWS_PER_CHUNK]
