@@ -43,6 +43,11 @@ from generator.demo import simulate_stage  # noqa: E402  (first: every later sta
 
 STAGES: list[tuple[str, Stage]] = [("simulate", simulate_stage)]
 
+# Batch loads and the catalog run after the CDC stages: the catalog registers bronze and silver as they are then.
+from lakehouse.load.demo import batch_load_stage, catalog_stage  # noqa: E402
+
+STAGES += [("batch loads (dlt)", batch_load_stage), ("glue catalog", catalog_stage)]
+
 
 def run_demo(config: DemoConfig) -> DemoContext:
     console = Console()
