@@ -57,11 +57,13 @@ def test_rerun_is_a_noop_and_adds_no_commit(lake: str) -> None:
 def test_older_change_arriving_late_is_ignored(lake: str) -> None:
     append_changes(lake, THINGS, [thing("c", 1, 1, "v1"), thing("u", 5, 1, "v5")])
     apply_table(THINGS, lake)
-    append_changes(lake, THINGS, [thing("u", 3, 1, "v3"), thing("u", 5, 1, "v5")])  # late + duplicate
-
+    append_changes(lake, THINGS, [thing("u", 3, 1, "v3")])  # late: older than what silver holds
+    apply_table(THINGS, lake)
+    append_changes(lake, THINGS, [thing("u", 5, 1, "v5 redelivered")])  # duplicate position: not newer either
     apply_table(THINGS, lake)
 
-    assert silver_rows(lake)[1]["name"] == "v5"
+    row = silver_rows(lake)[1]
+    assert row["name"] == "v5" and row["_source_position"] == position(5)
 
 
 def test_older_update_after_a_delete_does_not_resurrect_and_reinsert_works(lake: str) -> None:
@@ -224,3 +226,70 @@ def test_old_tombstones_are_pruned_by_retention(lake: str) -> None:
 def test_missing_bronze_table_is_nothing_to_do(lake: str) -> None:
     report = apply_table(THINGS, lake)
     assert report.noop and report.bronze_version is None
+
+
+def test_older_delete_arriving_late_does_not_remove_a_newer_row(lake: str) -> None:
+    append_changes(lake, THINGS, [thing("c", 1, 1, "v1"), thing("u", 5, 1, "v5")])
+    apply_table(THINGS, lake)
+    append_changes(lake, THINGS, [thing("d", 3, 1)])
+
+    apply_table(THINGS, lake)
+
+    assert silver_rows(lake)[1]["name"] == "v5"
+    append_changes(lake, THINGS, [thing("u", 4, 1, "v4")])  # older than the row: the stale tombstone changes nothing
+    apply_table(THINGS, lake)
+    assert silver_rows(lake)[1]["name"] == "v5"
+
+
+def test_a_range_applied_by_a_concurrent_run_is_not_merged_again(lake: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    append_changes(lake, THINGS, [thing("c", 1, 1, "a"), thing("c", 2, 2, "b")])
+    silver_uri = f"{lake}/silver/things"
+    real_delta_table = apply_module.DeltaTable
+    state = {"raced": False}
+
+    def racing_open(uri: str, **kwargs: object) -> DeltaTable:
+        table = real_delta_table(uri, **kwargs)  # type: ignore[arg-type]
+        if uri == silver_uri and not state["raced"] and real_delta_table.is_deltatable(uri):
+            state["raced"] = True
+            monkeypatch.setattr(apply_module, "DeltaTable", real_delta_table)
+            apply_table(THINGS, lake)  # another silver apply of the same table wins the race
+            monkeypatch.setattr(apply_module, "DeltaTable", racing_open)
+        return table
+
+    monkeypatch.setattr(apply_module, "DeltaTable", racing_open)
+    monkeypatch.setattr(apply_module.DeltaTable, "is_deltatable", real_delta_table.is_deltatable, raising=False)
+
+    report = apply_table(THINGS, lake)
+
+    assert state["raced"] and report.commit_retries == 1 and report.inserted == 0
+    merges = [h for h in real_delta_table(silver_uri).history() if h["operation"] == "MERGE"]
+    assert len(merges) == 1  # the winner's; the loser saw the recorded version and stopped
+
+
+def test_recorded_progress_is_honoured_after_a_conflict(lake: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The version check runs on every attempt: if the conflicting commit recorded this range as applied, the
+    retry stops instead of applying it again and writing the same (or a lower) version."""
+    append_changes(lake, THINGS, [thing("c", 1, 1, "a")])
+    apply_table(THINGS, lake)
+    append_changes(lake, THINGS, [thing("u", 2, 1, "b")])
+    silver_uri = f"{lake}/silver/things"
+    real_delta_table = apply_module.DeltaTable
+    from deltalake import CommitProperties, Transaction
+
+    def open_then_other_writer_records_progress(uri: str, **kwargs: object) -> DeltaTable:
+        table = real_delta_table(uri, **kwargs)  # type: ignore[arg-type]
+        if uri == silver_uri and real_delta_table(uri).transaction_version(app_id("things")) == 0:
+            real_delta_table(uri).update(
+                {"name": "'marked'"},
+                predicate="thing_id = 1",
+                commit_properties=CommitProperties(app_transactions=[Transaction(app_id("things"), 1)]),
+            )
+        return table
+
+    monkeypatch.setattr(apply_module, "DeltaTable", open_then_other_writer_records_progress)
+    monkeypatch.setattr(apply_module.DeltaTable, "is_deltatable", real_delta_table.is_deltatable, raising=False)
+
+    report = apply_table(THINGS, lake)
+
+    assert report.commit_retries == 1 and report.updated == 0
+    assert silver_rows(lake)[1]["name"] == "marked"
