@@ -64,8 +64,8 @@ def reconcile_tables(contract: TableContract, expected: pa.Table, actual: pa.Tab
     distinct = actual.group_by(pk).aggregate([]).num_rows
     result.duplicate_keys = actual.num_rows - distinct
     values = [c for c in contract.column_names if c not in pk]
-    left = expected.append_column(_PRESENT + "_e", pa.array([True] * expected.num_rows))
-    right = actual.append_column(_PRESENT + "_a", pa.array([True] * actual.num_rows))
+    left = expected.append_column(_PRESENT + "_e", pa.array([True] * expected.num_rows, pa.bool_()))
+    right = actual.append_column(_PRESENT + "_a", pa.array([True] * actual.num_rows, pa.bool_()))
     right = right.rename_columns([c if c in pk or c.startswith(_PRESENT) else f"{c}__a" for c in right.column_names])
     joined = left.join(right, keys=pk, join_type="full outer", use_threads=True)
     in_expected = pc.fill_null(joined.column(_PRESENT + "_e"), False)

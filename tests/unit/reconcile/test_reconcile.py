@@ -52,3 +52,8 @@ def test_missing_extra_and_differing_rows_are_counted_per_column() -> None:
 def test_missing_rows_and_duplicate_keys() -> None:
     result = reconcile_tables(PRODUCTS, table([product(1), product(2)]), table([product(1), product(1)]))
     assert result.missing == 1 and result.duplicate_keys == 1 and not result.ok
+
+
+def test_an_empty_actual_state_counts_every_row_missing() -> None:
+    result = reconcile_tables(PRODUCTS, table([product(1), product(2)]), table([]))
+    assert result.missing == 2 and result.matching == 0 and not result.ok
