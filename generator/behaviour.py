@@ -283,7 +283,7 @@ def simulate_behaviour(
     sink.dynamodb_delete("cart_items", removed_items, removed_at)
     sink.dynamodb_put("clickstream_events", clicks, click_emit)
     sink.dynamodb_put("carts", cart_final, cart_done)
-    ctx.keep("carts", take_rows(cart_open, cart_done >= end_us))
+    ctx.keep("carts", take_rows(cart_open, (cart_start < end_us) & (cart_done >= end_us)))
     ctx.keep("carts", take_rows(cart_final, cart_done < end_us))
     ctx.keep("cart_items", take_rows(items, item_added < end_us))
     ctx.keep("cart_items", take_rows(removed_items, (removed_added < end_us) & (removed_at >= end_us)))

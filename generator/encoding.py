@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lakehouse.contract import MONEY, get_table
 
@@ -134,39 +136,57 @@ class Encoder:
         return self._run(self._cached("dynamodb_delete", table, build), rows)
 
     def cdc_lines(self, events: pa.Table, first_lsn: int, first_tx: int) -> pa.Table:
-        """Final Debezium events for sorted `events` (see generator.events.CDC_SCHEMA): LSNs from `first_lsn`
-        (strictly increasing, byte-offset-like), txIds from `first_tx` in commit order. Returns columns
-        line, lsn, tx_id."""
-        sql = f"""
-        WITH positioned AS (
-            SELECT *,
-                {first_lsn} + sum(length(coalesce("after", "before")) + 64)
-                    OVER (ORDER BY emit_us, tx_key, tx_pos ROWS UNBOUNDED PRECEDING) AS lsn,
-                {first_tx} + dense_rank() OVER (ORDER BY emit_us, tx_key) - 1 AS tx_id
-            FROM rows_
-        ), numbered AS (
-            SELECT *,
-                min(lsn) OVER (PARTITION BY tx_key) AS tx_lsn,
-                count(*) OVER (PARTITION BY tx_key) AS tx_total,
-                row_number() OVER (PARTITION BY tx_key, "table" ORDER BY tx_pos) AS tx_table_order
-            FROM positioned
-        )
-        SELECT
-            '{{"before":' || coalesce("before", 'null') || ',"after":' || coalesce("after", 'null')
-            || ',"source":{{"version":"3.6.1.Final","connector":"postgresql","name":"shop","ts_ms":'
-            || (source_us // 1000) || ',"snapshot":"' || CASE WHEN op = 'r' THEN 'true' ELSE 'false' END
-            || '","db":"shop","schema":"public","table":"' || "table" || '","txId":' || tx_id || ',"lsn":' || lsn
-            || ',"sequence":"[null,\\"' || lsn || '\\"]"}},"op":"' || op || '","ts_ms":'
-            || (emit_us // 1000 + 5 + lsn % 200)
-            || ',"transaction":' || CASE WHEN op = 'r' THEN 'null' ELSE '{{"id":"' || tx_id || ':' || tx_lsn
-                || '","total_order":' || tx_total || ',"data_collection_order":' || tx_table_order || '}}' END
-            || '}}' AS line,
-            lsn, tx_id
-        FROM numbered
-        ORDER BY emit_us, tx_key, tx_pos
-        """
-        self._con.register("rows_", events)
-        try:
-            return self._con.execute(sql).fetch_arrow_table()
-        finally:
-            self._con.unregister("rows_")
+        """Final Debezium events for `events` sorted by (emit_us, tx_key, tx_pos) (generator.events.CDC_SCHEMA):
+        LSNs from `first_lsn` (strictly increasing, byte-offset-like), txIds from `first_tx` in commit order.
+        Returns columns line, lsn, tx_id. Pure Arrow/numpy: the rows are already encoded."""
+        return debezium_events(events, first_lsn, first_tx)
+
+
+def _text(values: np.ndarray) -> pa.Array:
+    return pa.array(values).cast(pa.string())
+
+
+def debezium_events(events: pa.Table, first_lsn: int, first_tx: int) -> pa.Table:
+    n = events.num_rows
+    before, after = events.column("before").combine_chunks(), events.column("after").combine_chunks()
+    image = pc.coalesce(after, before)
+    lsn = first_lsn + np.cumsum(pc.binary_length(image).to_numpy(zero_copy_only=False).astype(np.int64) + 64)
+    emit = events.column("emit_us").to_numpy()
+    tx_key = events.column("tx_key").to_numpy()
+    new_tx = np.ones(n, bool)
+    new_tx[1:] = (emit[1:] != emit[:-1]) | (tx_key[1:] != tx_key[:-1])
+    tx_number = np.cumsum(new_tx) - 1
+    tx_id = first_tx + tx_number
+    tx_start = np.flatnonzero(new_tx)
+    tx_lsn = lsn[tx_start][tx_number]
+    tx_total = np.diff(np.append(tx_start, n))[tx_number]
+    table = events.column("table").combine_chunks()
+    table_code = pc.dictionary_encode(table).indices.to_numpy(zero_copy_only=False)
+    # position of each event among the events of its table within its transaction (rows are in tx_pos order)
+    order = np.lexsort((np.arange(n), table_code, tx_number))
+    group_start = np.ones(n, bool)
+    group_start[1:] = (tx_number[order][1:] != tx_number[order][:-1]) | (
+        table_code[order][1:] != table_code[order][:-1]
+    )
+    first_in_group = np.maximum.accumulate(np.where(group_start, np.arange(n), 0))
+    collection_order = np.empty(n, np.int64)
+    collection_order[order] = np.arange(n) - first_in_group + 1
+    op = events.column("op").combine_chunks()
+    snapshot = pc.equal(op, "r")
+    lsn_text, tx_text = _text(lsn), _text(tx_id)
+    ts_ms = emit // 1000 + 5 + lsn % 200
+    transaction = pc.binary_join_element_wise(
+        '{"id":"', tx_text, ":", _text(tx_lsn), '","total_order":', _text(tx_total),
+        ',"data_collection_order":', _text(collection_order), "}", "",
+    )  # fmt: skip
+    null_json = pa.scalar("null")
+    line = pc.binary_join_element_wise(
+        '{"before":', pc.coalesce(before, null_json), ',"after":', pc.coalesce(after, null_json),
+        ',"source":{"version":"3.6.1.Final","connector":"postgresql","name":"shop","ts_ms":',
+        _text(events.column("source_us").to_numpy() // 1000),
+        ',"snapshot":"', pc.if_else(snapshot, "true", "false"),
+        '","db":"shop","schema":"public","table":"', table, '","txId":', tx_text, ',"lsn":', lsn_text,
+        ',"sequence":"[null,\\"', lsn_text, '\\"]"},"op":"', op, '","ts_ms":', _text(ts_ms),
+        ',"transaction":', pc.if_else(snapshot, null_json, transaction), "}", "",
+    )  # fmt: skip
+    return pa.table({"line": line, "lsn": pa.array(lsn), "tx_id": pa.array(tx_id)})

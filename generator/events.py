@@ -66,9 +66,12 @@ class Batches:
 
 
 class EventSink:
-    """Collects the events a slice generates: encodes rows and tags them with emit times and ordering keys."""
+    """Collects the events a slice generates: encodes rows and tags them with emit times and ordering keys.
 
-    def __init__(self, encoder: Encoder) -> None:
+    Without an encoder the rows are still built but not encoded (JSON columns are null): the benchmark's
+    "generation to Arrow" figure."""
+
+    def __init__(self, encoder: Encoder | None) -> None:
         self.encoder = encoder
         self.cdc = Batches(CDC_SCHEMA)
         self.dynamodb = Batches(DYNAMODB_SCHEMA)
@@ -105,23 +108,30 @@ class EventSink:
                     pa.array(_broadcast(tx_pos, n, np.int32)),
                     pa.array(np.full(n, table, dtype=object), pa.string()),
                     pa.array(np.full(n, op, dtype=object), pa.string()),
-                    null_json if before is None else self.encoder.debezium_rows(table, before),
-                    null_json if after is None else self.encoder.debezium_rows(table, after),
+                    self._encode_row_images(table, before, null_json),
+                    self._encode_row_images(table, after, null_json),
                     pa.array(_broadcast(source_us, n, np.int64)),
                 ],
                 schema=CDC_SCHEMA,
             )
         )
 
+    def _encode_row_images(self, table: str, rows: pa.Table | None, null_json: pa.Array) -> pa.Array:
+        if rows is None or self.encoder is None:
+            return null_json
+        return self.encoder.debezium_rows(table, rows)
+
     def dynamodb_put(self, table: str, rows: pa.Table, emit_us: np.ndarray) -> None:
-        self._dynamodb(table, self.encoder.dynamodb_puts(table, rows) if rows.num_rows else None, emit_us)
+        if rows.num_rows:
+            lines = self.encoder.dynamodb_puts(table, rows) if self.encoder else pa.nulls(rows.num_rows, pa.string())
+            self._dynamodb(table, lines, emit_us)
 
     def dynamodb_delete(self, table: str, rows: pa.Table, emit_us: np.ndarray) -> None:
-        self._dynamodb(table, self.encoder.dynamodb_deletes(table, rows) if rows.num_rows else None, emit_us)
+        if rows.num_rows:
+            lines = self.encoder.dynamodb_deletes(table, rows) if self.encoder else pa.nulls(rows.num_rows, pa.string())
+            self._dynamodb(table, lines, emit_us)
 
-    def _dynamodb(self, table: str, lines: pa.Array | None, emit_us: np.ndarray) -> None:
-        if lines is None:
-            return
+    def _dynamodb(self, table: str, lines: pa.Array, emit_us: np.ndarray) -> None:
         n = len(lines)
         self.dynamodb.add(
             pa.Table.from_arrays(
@@ -146,7 +156,7 @@ class EventSink:
                     pa.array(self._next_seq(n)),
                     pa.array(np.full(n, table, dtype=object), pa.string()),
                     pa.array((np.asarray(event_us) // 86_400_000_000).astype(np.int32)),
-                    self.encoder.landing_records(table, rows),
+                    self.encoder.landing_records(table, rows) if self.encoder else pa.nulls(n, pa.string()),
                 ],
                 schema=LANDING_SCHEMA,
             )

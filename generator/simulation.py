@@ -135,17 +135,19 @@ def plan_slices(config: SimulationConfig, rng: np.random.Generator) -> list[Slic
 class Simulation:
     """Iterate `run()` for the slices' outputs; then `final_snapshot()` for the entity tables."""
 
-    def __init__(self, config: SimulationConfig, encoder: Encoder | None = None) -> None:
+    def __init__(self, config: SimulationConfig, encoder: Encoder | None = None, encode: bool = True) -> None:
+        """`encode=False` builds every row but skips JSON encoding (event line/image columns are null)."""
         self.config = config
         self.encoder = encoder or Encoder()
         rng = np.random.default_rng(config.seed)
-        self.ctx = SimContext(config=config, rng=rng, sink=EventSink(self.encoder))
+        self.ctx = SimContext(config=config, rng=rng, sink=EventSink(self.encoder if encode else None))
         self.slices = plan_slices(config, rng)
         self.customers = _Customers()
         self.products = _Products()
         self.campaigns = campaigns_for(config)
         self.calendar = CampaignCalendar(self.campaigns, rng)
         self._year_weight = float(day_weights(config.start_date, 365, config).sum())
+        self._slice_start = config.start_us
         self._pending: dict[int, list[tuple[pa.Table, pa.Table, pa.Table]]] = defaultdict(list)
         self._slice_starts = np.array([config.start_us + s.first_day * DAY for s in self.slices], dtype=np.int64)
 
@@ -243,6 +245,7 @@ class Simulation:
     # ------------------------------------------------------------------ one slice
     def _simulate_slice(self, s: Slice, window: tuple[int, int]) -> int:
         t0, t1 = window
+        self._slice_start = t0
         cfg, ctx, rng = self.config, self.ctx, self.ctx.rng
         days = s.days
         slice_weight = float(day_weights(cfg.start_date + timedelta(days=s.first_day), days, cfg).sum())
@@ -354,7 +357,8 @@ class Simulation:
     def _sample_products(self, n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """k distinct active products per row ([n, k] ids and current prices), by popularity."""
         rng, p = self.ctx.rng, self.products
-        active = np.flatnonzero(p.is_active)
+        # products added during this slice are not for sale before their insert is committed
+        active = np.flatnonzero(p.is_active & (p.created_us < self._slice_start))
         cumulative = np.cumsum(p.popularity[active])
         base = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right").clip(0, len(active) - 1)
         # distinct offsets: steps of 1..19, at most 5 steps < MIN_PRODUCTS active products
