@@ -67,13 +67,17 @@ def _lines(paths: list[Path], advance: Callable[[int], None]) -> Iterator[tuple[
     advance(pending_bytes)
 
 
+def kinesis_record(line: bytes, where: str) -> Record:
+    """(partition key, line) for one change event; `unparseable:<where>` keys a line that is not a change event."""
+    try:
+        return cdc_partition_key(json.loads(line)), line
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return f"unparseable:{where}"[:256], line
+
+
 def kinesis_records(paths: list[Path], advance: Callable[[int], None] = lambda _: None) -> Iterator[Record]:
     for path, number, line in _lines(paths, advance):
-        try:
-            key = cdc_partition_key(json.loads(line))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            key = f"unparseable:{path.name}:{number}"
-        yield key, line
+        yield kinesis_record(line, f"{path.name}:{number}")
 
 
 def dynamodb_requests(paths: list[Path], advance: Callable[[int], None] = lambda _: None) -> Iterator[WriteRequest]:

@@ -10,6 +10,14 @@ app = typer.Typer(
     help="Simulate the shop: change streams, user behaviour, landing files, the REST API.", no_args_is_help=True
 )
 
+# serve / stream / replay live in their own module (owned by the sinks + API workstream).
+from lakehouse.cli import generate_live  # noqa: E402
+
+app.command(name="serve")(generate_live.serve)
+app.command(name="stream")(generate_live.stream)
+app.command(name="replay")(generate_live.replay)
+
+
 @app.command()
 def run(
     out: Path = typer.Option(Path("generated"), help="Output folder (its previous simulator output is replaced)."),
