@@ -43,6 +43,11 @@ from generator.demo import simulate_stage  # noqa: E402  (first: every later sta
 
 STAGES: list[tuple[str, Stage]] = [("simulate", simulate_stage)]
 
+# CDC: the change streams through the emulator, the consumer Lambdas (bronze), silver apply and reconciliation.
+from lakehouse.runtime.demo import consumers_stage, silver_stage, streams_stage  # noqa: E402
+
+STAGES += [("cdc streams", streams_stage), ("cdc consumers -> bronze", consumers_stage), ("silver apply", silver_stage)]
+
 # Batch loads and the catalog run after the CDC stages: the catalog registers bronze and silver as they are then.
 from lakehouse.load.demo import batch_load_stage, catalog_stage  # noqa: E402
 

@@ -25,3 +25,25 @@ def load(
     with Console(stderr=True, quiet=as_json).status(f"loading {files} files x {rows_per_file} rows"):
         figures = run(files, rows_per_file, s3=s3, profile=profile)
     typer.echo(json.dumps(figures))
+
+
+@app.command(name="cdc")
+def cdc(
+    changes: int = typer.Option(1_000_000, min=1, help="Silver: changes applied in the measured run."),
+    rows: int = typer.Option(1_000_000, min=1, help="Silver: rows in the table before the measured run."),
+    bronze: bool = typer.Option(True, "--bronze/--no-bronze", help="Include the bronze ingest figures."),
+    s3: bool = typer.Option(True, "--s3/--no-s3", help="Bronze: also measure on S3 on a moto server process."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON line (no progress)."),
+) -> None:
+    """CDC: bronze events/s (10,000-record batches, local folder and emulated S3) and silver apply changes/s
+    (`changes` changes into a `rows`-row table, in a fresh process for peak_rss_mb)."""
+    import json
+
+    from rich.console import Console
+
+    from lakehouse.bench.cdc import run
+
+    console = Console(stderr=True, quiet=as_json)
+    with console.status("benchmarking CDC") as status:
+        figures = run(changes=changes, rows=rows, bronze=bronze, s3=s3, progress=status.update)
+    typer.echo(json.dumps(figures))

@@ -1,0 +1,164 @@
+"""`lakehouse bench cdc`: bronze ingest figures (from lakehouse.bench.cdc_bronze) and silver apply throughput.
+
+Silver: a bronze change log of the `orders` table gets `rows` inserts (version 0) and then `changes` changes
+(version 1: updates of existing keys, new inserts, deletes, and redelivered duplicates). Silver apply runs in a
+fresh child process (so `peak_rss_mb` is silver apply's own high-water mark, not the generator's): first the
+initial load, then the measured apply of the changes into the `rows`-row table.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lakehouse.contract import get_table
+
+TABLE = "orders"
+UPDATE_SHARE, INSERT_SHARE, DELETE_SHARE = 0.70, 0.20, 0.05  # the rest: redelivered duplicates
+POSITION_DIGITS = 40
+
+
+def _positions(values: np.ndarray) -> pa.Array:
+    return pc.utf8_lpad(pc.cast(pa.array(values, pa.int64()), pa.string()), POSITION_DIGITS, "0")
+
+
+def _money(cents: np.ndarray) -> pa.Array:
+    scaled = pc.multiply(pa.array(cents, pa.int64()).cast(pa.decimal128(19, 0)), pa.scalar(Decimal("0.01")))
+    return scaled.cast(pa.decimal128(12, 2))
+
+
+def _choice(values: list[str], rng: np.random.Generator, n: int) -> pa.Array:
+    return pc.take(pa.array(values), pa.array(rng.integers(0, len(values), n)))
+
+
+def orders_changes(ids: np.ndarray, ops: np.ndarray, positions: np.ndarray, rng: np.random.Generator) -> pa.Table:
+    """Bronze rows (the agreed bronze layout) for `orders` changes, built column-wise with numpy/pyarrow."""
+    from lakehouse.cdc.bronze import bronze_schema
+
+    n = len(ids)
+    base_us = 1_764_000_000_000_000
+    ts = pa.array(base_us + positions * 1_000, pa.timestamp("us", tz="UTC"))
+    columns: dict[str, pa.Array] = {
+        "order_id": pa.array(ids, pa.int64()),
+        "customer_id": pa.array(rng.integers(1, 200_000, n), pa.int64()),
+        "status": _choice(["placed", "paid", "shipped", "delivered", "cancelled", "returned"], rng, n),
+        "order_total": _money(rng.integers(500, 50_000, n)),
+        "currency": _choice(["EUR", "USD", "GBP"], rng, n),
+        "shipping_country": _choice(["DE", "FR", "NL", "US", "GB", "ES"], rng, n),
+        "campaign_id": pa.array(np.where(rng.random(n) < 0.3, rng.integers(1, 100, n), 0), pa.int64()),
+        "cart_id": pc.binary_join_element_wise("cart-", pc.cast(pa.array(ids), pa.string()), ""),
+        "placed_at": ts,
+        "updated_at": ts,
+        "_op": pa.array(ops, pa.string()),
+        "_source_position": _positions(positions),
+        "_source_ts": ts,
+        "_ingested_at": ts,
+        "_batch_id": pa.array(["bench"] * n, pa.string()),
+        "_ingest_date": pc.cast(ts, pa.date32()),
+    }
+    columns["_dedup_key"] = pc.binary_join_element_wise(
+        "orders:", pc.cast(columns["order_id"], pa.string()), ":", columns["_source_position"], ""
+    )
+    schema = bronze_schema(get_table(TABLE))
+    return pa.table({f.name: columns[f.name].cast(f.type) for f in schema}, schema=schema)
+
+
+def write_bench_bronze(lake: str, rows: int, changes: int, *, commit_rows: int = 10_000, seed: int = 7) -> None:
+    from deltalake import write_deltalake
+
+    from lakehouse.cdc.bronze import ensure_bronze_table
+    from lakehouse.settings import BRONZE, table_uri
+
+    rng = np.random.default_rng(seed)
+    uri = table_uri(lake, BRONZE, TABLE)
+    ensure_bronze_table(uri, get_table(TABLE))
+    initial = orders_changes(np.arange(1, rows + 1), np.full(rows, "c"), np.arange(1, rows + 1), rng)
+    write_deltalake(uri, initial, mode="append")
+    del initial
+    n_update, n_insert, n_delete = int(changes * UPDATE_SHARE), int(changes * INSERT_SHARE), int(changes * DELETE_SHARE)
+    n_dup = changes - n_update - n_insert - n_delete
+    existing = rng.permutation(np.arange(1, rows + 1))[: n_update + n_delete]
+    ids = np.concatenate([existing, np.arange(rows + 1, rows + 1 + n_insert)])
+    ops = np.concatenate([np.full(n_update, "u"), np.full(n_delete, "d"), np.full(n_insert, "c")])
+    order = rng.permutation(len(ids))
+    ids, ops = ids[order], ops[order]
+    positions = np.arange(rows + 1, rows + 1 + len(ids))
+    dup = rng.integers(0, len(ids), n_dup)  # redelivered: same key, same position
+    ids, ops, positions = (
+        np.concatenate([ids, ids[dup]]),
+        np.concatenate([ops, ops[dup]]),
+        np.concatenate([positions, positions[dup]]),
+    )
+    # Commits of `commit_rows` changes, as the Lambda consumers append them (one commit per table per batch).
+    for start in range(0, len(ids), commit_rows):
+        window = slice(start, start + commit_rows)
+        write_deltalake(uri, orders_changes(ids[window], ops[window], positions[window], rng), mode="append")
+
+
+def _apply_in_child(lake: str) -> dict[str, Any]:
+    from lakehouse.silver.apply import apply_table
+
+    contract = get_table(TABLE)
+    initial = apply_table(contract, lake, until_version=1)  # version 0 creates the table, 1 loads `rows`
+    started = time.perf_counter()
+    measured = apply_table(contract, lake)
+    seconds = time.perf_counter() - started
+    return {
+        "initial_load_s": round(initial.seconds, 3),
+        "seconds": seconds,
+        "changes": measured.changes_read,
+        "inserted": measured.inserted,
+        "updated": measured.updated,
+        "deleted": measured.deleted,
+        "ranges": measured.ranges,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def bench_silver(changes: int = 1_000_000, rows: int = 1_000_000, workdir: Path | None = None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        lake = str(Path(tmp) / "lake")
+        write_bench_bronze(lake, rows, changes)
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            child = pool.submit(_apply_in_child, lake).result()
+    return {
+        "silver_changes": child["changes"],
+        "silver_table_rows": rows,
+        "silver_changes_per_s": round(child["changes"] / child["seconds"]),
+        "silver_apply_s": round(child["seconds"], 3),
+        "silver_initial_load_s": child["initial_load_s"],
+        "silver_merge": {k: child[k] for k in ("inserted", "updated", "deleted", "ranges")},
+        "peak_rss_mb": round(child["peak_rss_mb"], 1),
+    }
+
+
+def run(
+    *,
+    changes: int = 1_000_000,
+    rows: int = 1_000_000,
+    bronze: bool = True,
+    s3: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """All CDC figures in one dict: bronze (lakehouse.bench.cdc_bronze) and silver (peak_rss_mb: silver apply's)."""
+    say = progress or (lambda _message: None)
+    figures: dict[str, Any] = {"benchmark": "cdc"}
+    if bronze:
+        from lakehouse.bench.cdc_bronze import bench_bronze
+
+        figures |= bench_bronze(s3=s3, progress=say)
+    say(f"silver: writing {rows:,} rows and {changes:,} changes to bronze")
+    figures |= bench_silver(changes=changes, rows=rows)
+    figures["targets"] = {"silver_changes_per_s": 300_000, "peak_rss_mb": 1024}
+    return figures
