@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
+from lakehouse.aws import is_s3_uri
 from lakehouse.settings import API_URL_ENV, LAKE_URI_ENV, LANDING_URI_ENV, QUARANTINE_URI_ENV
 
 if TYPE_CHECKING:
@@ -94,8 +98,10 @@ def files(
 
     _check_names(table, landing_tables(), "--table")
     landing_uri = _required(landing, LANDING_URI_ENV, "--landing")
+    if not is_s3_uri(landing_uri) and not Path(landing_uri).is_dir():
+        raise typer.BadParameter(f"{landing_uri} is not a folder; pass the landing root", param_hint="--landing")
     target = _target(lake, quarantine, endpoint_url)
-    with _progress(as_json) as progress:
+    with _progress(as_json) as progress, _step_errors():
         report = load_files(landing_uri, target, tables=table or None, on_step=progress.step, on_file=progress.file)
     _print(report, as_json)
 
@@ -119,9 +125,23 @@ def api(
     _check_names(entity, api_entities(), "--entity")
     url = _required(api_url, API_URL_ENV, "--api-url")
     target = _target(lake, quarantine, endpoint_url)
-    with _progress(as_json) as progress:
+    with _progress(as_json) as progress, _step_errors():
         report = load_api(url, target, entities=entity or None, on_step=progress.step, page_size=page_size)
     _print(report, as_json)
+
+
+@contextmanager
+def _step_errors() -> Iterator[None]:
+    """A failed dlt step as one clear line (the step, the cause) and exit code 1; the run is safe to repeat."""
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    try:
+        yield
+    except PipelineStepFailed as exc:
+        cause = exc.__cause__ or exc.exception
+        typer.echo(f"error: dlt step {exc.step} failed: {type(cause).__name__}: {cause}", err=True)
+        typer.echo("nothing was committed for this run; fix the cause and run the command again", err=True)
+        raise typer.Exit(1) from None
 
 
 class _StepProgress:
