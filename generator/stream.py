@@ -10,7 +10,6 @@ left half-written; a second Ctrl-C aborts at once.
 
 from __future__ import annotations
 
-import gzip
 import itertools
 import signal
 import threading
@@ -29,6 +28,7 @@ from generator.sinks.dynamodb import DynamoDBSink, write_request
 from generator.sinks.kinesis import KinesisSink
 from generator.sinks.objects import FolderSink, ObjectSink
 from generator.sinks.replay import CDC_DIR, DYNAMODB_DIR, LANDING_DIR, kinesis_record
+from generator.writers.landing import gzip_bytes
 
 EventKind = Literal["cdc", "dynamodb", "landing"]
 LINES_PER_PART = 1_000_000  # local part files roll like `generate run`'s
@@ -147,7 +147,7 @@ class StreamTargets:
             return
         for (table, day), lines in sorted(self._landing_buffer.items()):
             key = f"{table}/dt={day}/part-live-{self.run_id}-{next(self._landing_seq):05d}.jsonl.gz"
-            self.landing.put(key, gzip.compress(b"".join(line + b"\n" for line in lines), mtime=0))
+            self.landing.put(key, gzip_bytes(b"".join(line + b"\n" for line in lines)))
             self.counts.landing_files += 1
         self._landing_buffer.clear()
 
@@ -267,13 +267,14 @@ def simulation_events(config: SimulationConfig) -> Iterator[LiveEvent]:
     import numpy as np
 
     from generator.simulation import Simulation
+    from generator.writers.cdc import FIRST_LSN, FIRST_TX
 
     simulation = Simulation(config)
-    next_lsn, next_tx = 0, 1
+    next_lsn, next_tx = FIRST_LSN, FIRST_TX  # positions as `generate run` assigns them: the same events
     for output in simulation.run():
         cdc = simulation.encoder.cdc_lines(output.cdc, next_lsn, next_tx)
         if cdc.num_rows:
-            next_lsn = int(cdc.column("lsn")[-1].as_py())
+            next_lsn = int(cdc.column("lsn")[-1].as_py()) + 1
             next_tx = int(cdc.column("tx_id")[-1].as_py()) + 1
         landing = output.landing.sort_by([("emit_us", "ascending"), ("seq", "ascending")])
         emit = np.concatenate(

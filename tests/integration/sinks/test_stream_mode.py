@@ -170,3 +170,20 @@ def test_run_stream_rejects_a_non_positive_rate_and_needs_a_target(tmp_path: Pat
         run_stream(iter([]), StreamTargets(out_dir=tmp_path), rate=0, stop=threading.Event())
     with pytest.raises(ValueError, match="at least one of --out"):
         StreamTargets()
+
+
+def test_the_stream_emits_the_same_events_as_generate_run(tmp_path: Path) -> None:
+    from generator.run import generate_local
+
+    config = SimulationConfig(seed=11, scale=0.002, days=4)
+    generate_local(config, tmp_path / "run")
+    streamed: dict[str, list[bytes]] = {"cdc": [], "dynamodb": [], "landing": []}
+    for event in simulation_events(config):
+        streamed[event.kind].append(event.line)
+
+    for kind in ("cdc", "dynamodb"):
+        written = b"".join(p.read_bytes() for p in sorted((tmp_path / "run" / kind).glob("part-*.jsonl")))
+        assert streamed[kind] == written.splitlines(), kind
+    paths = (tmp_path / "run" / "landing").rglob("*.jsonl.gz")
+    landing = [line for path in paths for line in gzip.decompress(path.read_bytes()).splitlines()]
+    assert Counter(streamed["landing"]) == Counter(landing) and landing
