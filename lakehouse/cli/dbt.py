@@ -42,7 +42,8 @@ def _project(target: str, lake: str | None, duckdb: Path | None) -> DbtProject:
     lake_uri = lake or os.environ.get(LAKE_URI_ENV) or DEFAULT_LAKE
     if target == "duckdb" and not is_s3_uri(lake_uri) and not (Path(lake_uri) / "silver").is_dir():
         raise typer.BadParameter(
-            f"no silver tables under {lake_uri!r}/silver; run `lakehouse demo` first or pass --lake", param_hint="--lake"
+            f"no silver tables under {lake_uri!r}/silver; run `lakehouse demo` first or pass --lake",
+            param_hint="--lake",
         )
     duckdb_path = duckdb or Path(os.environ.get(DUCKDB_PATH_ENV) or DEFAULT_DUCKDB)
     return DbtProject(lake_uri=lake_uri, duckdb_path=duckdb_path, target=target)

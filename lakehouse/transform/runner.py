@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,12 +139,13 @@ class DbtProject:
             env.update(duckdb_s3_env(self.aws))
         return env
 
-    def invoke(self, *args: str, extra_args: Sequence[str] = ()) -> DbtRun:
-        """Run `dbt <args>` in-process (e.g. invoke("build", "--select", "fct_orders+"))."""
+    def invoke(self, *args: str, callbacks: Sequence[Callable[[Any], None]] = ()) -> DbtRun:
+        """Run `dbt <args>` in-process (e.g. invoke("build", "--select", "fct_orders+")); callbacks get dbt's
+        structured events (for progress bars)."""
         from dbt.cli.main import dbtRunner
 
         self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-        command = (*args, *extra_args)
+        command = tuple(args)
         cli_args = [
             *command,
             "--project-dir",
@@ -160,7 +161,10 @@ class DbtProject:
         ]
         started = time.perf_counter()
         with _environment(self.env()):
-            outcome = dbtRunner().invoke(cli_args)
+            try:
+                outcome = dbtRunner(callbacks=list(callbacks)).invoke(cli_args)
+            finally:
+                _release_duckdb()
         seconds = time.perf_counter() - started
         return DbtRun(
             command=command,
@@ -217,6 +221,19 @@ def _node_results(result: Any) -> list[NodeResult]:
             )
         )
     return nodes
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open per process, so the marts file can be opened again (with
+    another configuration, or read-only) after the run. dbt-duckdb holds it in a class attribute."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover - dbt-duckdb is a pinned dependency
+        return
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+        DuckDBConnectionManager._ENV = None
 
 
 @contextmanager

@@ -24,76 +24,152 @@ def money(value: str) -> Decimal:
 
 def _customer(cid: int, segment: str, city: str, country: str) -> dict[str, Any]:
     return {
-        "customer_id": cid, "email": f"c{cid}@example.com", "first_name": "A", "last_name": "B", "phone": None,
-        "segment": segment, "street": "Main St 1", "city": city, "postal_code": "10000", "country": country,
-        "created_at": datetime(2026, 1, cid, tzinfo=UTC), "updated_at": datetime(2026, 1, cid, tzinfo=UTC),
-    }  # fmt: skip
+        "customer_id": cid,
+        "email": f"c{cid}@example.com",
+        "first_name": "A",
+        "last_name": "B",
+        "phone": None,
+        "segment": segment,
+        "street": "Main St 1",
+        "city": city,
+        "postal_code": "10000",
+        "country": country,
+        "created_at": datetime(2026, 1, cid, tzinfo=UTC),
+        "updated_at": datetime(2026, 1, cid, tzinfo=UTC),
+    }
 
 
 def _product(pid: int, price: str, cost: str, category: str) -> dict[str, Any]:
     return {
-        "product_id": pid, "sku": f"SKU-{pid}", "name": f"Product {pid}", "category": category,
-        "subcategory": None, "brand": "Acme", "price": money(price), "cost": money(cost), "is_active": True,
-        "created_at": datetime(2026, 1, 1, tzinfo=UTC), "updated_at": datetime(2026, 1, 1, tzinfo=UTC),
-    }  # fmt: skip
+        "product_id": pid,
+        "sku": f"SKU-{pid}",
+        "name": f"Product {pid}",
+        "category": category,
+        "subcategory": None,
+        "brand": "Acme",
+        "price": money(price),
+        "cost": money(cost),
+        "is_active": True,
+        "created_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "updated_at": datetime(2026, 1, 1, tzinfo=UTC),
+    }
 
 
 def _order(oid: int, cid: int, status: str, total: str, day: int, campaign: int | None, cart: str | None) -> dict:
     return {
-        "order_id": oid, "customer_id": cid, "status": status, "order_total": money(total), "currency": "EUR",
-        "shipping_country": "DE", "campaign_id": campaign, "cart_id": cart, "placed_at": ts(day),
+        "order_id": oid,
+        "customer_id": cid,
+        "status": status,
+        "order_total": money(total),
+        "currency": "EUR",
+        "shipping_country": "DE",
+        "campaign_id": campaign,
+        "cart_id": cart,
+        "placed_at": ts(day),
         "updated_at": ts(day, 12),
-    }  # fmt: skip
+    }
 
 
 def _item(iid: int, oid: int, pid: int, qty: int, price: str, discount: str, day: int) -> dict[str, Any]:
     total = Decimal(price) * qty - Decimal(discount)
     return {
-        "order_item_id": iid, "order_id": oid, "product_id": pid, "quantity": qty, "unit_price": money(price),
-        "discount": money(discount), "line_total": total, "created_at": ts(day), "updated_at": ts(day),
-    }  # fmt: skip
+        "order_item_id": iid,
+        "order_id": oid,
+        "product_id": pid,
+        "quantity": qty,
+        "unit_price": money(price),
+        "discount": money(discount),
+        "line_total": total,
+        "created_at": ts(day),
+        "updated_at": ts(day),
+    }
 
 
 def _payment(pid: int, oid: int, method: str, status: str, amount: str, attempt: int, day: int) -> dict[str, Any]:
     return {
-        "payment_id": pid, "order_id": oid, "method": method, "status": status, "amount": money(amount),
-        "attempt": attempt, "failure_reason": "insufficient_funds" if status == "failed" else None,
-        "created_at": ts(day, 11), "updated_at": ts(day, 11),
-    }  # fmt: skip
+        "payment_id": pid,
+        "order_id": oid,
+        "method": method,
+        "status": status,
+        "amount": money(amount),
+        "attempt": attempt,
+        "failure_reason": "insufficient_funds" if status == "failed" else None,
+        "created_at": ts(day, 11),
+        "updated_at": ts(day, 11),
+    }
 
 
 def _session(sid: str, user: str, cid: int | None, device: str, channel: str, campaign: int | None, day: int):
     return {
-        "session_id": sid, "web_user_id": user, "customer_id": cid, "device": device, "channel": channel,
-        "campaign_id": campaign, "started_at": ts(day, 9), "ended_at": ts(day, 10), "page_views": 3,
+        "session_id": sid,
+        "web_user_id": user,
+        "customer_id": cid,
+        "device": device,
+        "channel": channel,
+        "campaign_id": campaign,
+        "started_at": ts(day, 9),
+        "ended_at": ts(day, 10),
+        "page_views": 3,
         "updated_at": ts(day, 10),
-    }  # fmt: skip
+    }
 
 
 def _event(eid: str, sid: str, user: str, kind: str, product: int | None, day: int) -> dict[str, Any]:
     return {
-        "event_id": eid, "session_id": sid, "web_user_id": user, "event_type": kind, "product_id": product,
-        "page_url": f"/p/{product or ''}", "event_ts": ts(day, 9), "event_date": date(2026, 3, day),
-    }  # fmt: skip
+        "event_id": eid,
+        "session_id": sid,
+        "web_user_id": user,
+        "event_type": kind,
+        "product_id": product,
+        "page_url": f"/p/{product or ''}",
+        "event_ts": ts(day, 9),
+        "event_date": date(2026, 3, day),
+    }
 
 
 def _cart(cart: str, sid: str, cid: int | None, status: str, value: str, oid: int | None, day: int) -> dict:
     return {
-        "cart_id": cart, "session_id": sid, "customer_id": cid, "status": status, "item_count": 1,
-        "cart_value": money(value), "order_id": oid, "created_at": ts(day, 9), "updated_at": ts(day, 10),
-    }  # fmt: skip
+        "cart_id": cart,
+        "session_id": sid,
+        "customer_id": cid,
+        "status": status,
+        "item_count": 1,
+        "cart_value": money(value),
+        "order_id": oid,
+        "created_at": ts(day, 9),
+        "updated_at": ts(day, 10),
+    }
 
 
 def rows() -> dict[str, list[dict[str, Any]]]:
     return {
         "campaigns": [
-            {"campaign_id": 1, "name": "Spring mail", "channel": "email", "start_date": date(2026, 2, 1),
-             "end_date": date(2026, 3, 31), "budget": money("1000.00"), "discount_pct": 0.1, "updated_at": T0},
-            {"campaign_id": 2, "name": "Social push", "channel": "social", "start_date": date(2026, 2, 1),
-             "end_date": date(2026, 3, 31), "budget": money("500.00"), "discount_pct": 0.0, "updated_at": T0},
-        ],  # fmt: skip
-        "customers": [_customer(1, "vip", "Berlin", "DE"), _customer(2, "regular", "Paris", "FR"),
-                      _customer(3, "new", "Rome", "IT")],  # fmt: skip
+            {
+                "campaign_id": 1,
+                "name": "Spring mail",
+                "channel": "email",
+                "start_date": date(2026, 2, 1),
+                "end_date": date(2026, 3, 31),
+                "budget": money("1000.00"),
+                "discount_pct": 0.1,
+                "updated_at": T0,
+            },
+            {
+                "campaign_id": 2,
+                "name": "Social push",
+                "channel": "social",
+                "start_date": date(2026, 2, 1),
+                "end_date": date(2026, 3, 31),
+                "budget": money("500.00"),
+                "discount_pct": 0.0,
+                "updated_at": T0,
+            },
+        ],
+        "customers": [
+            _customer(1, "vip", "Berlin", "DE"),
+            _customer(2, "regular", "Paris", "FR"),
+            _customer(3, "new", "Rome", "IT"),
+        ],
         "products": [_product(10, "20.00", "8.00", "toys"), _product(11, "50.00", "30.00", "garden")],
         "orders": [
             _order(100, 1, "delivered", "85.00", 1, None, "c1"),
@@ -118,23 +194,73 @@ def rows() -> dict[str, list[dict[str, Any]]]:
             _payment(5, 103, "klarna", "refunded", "20.00", 1, 8),
         ],
         "shipments": [
-            {"shipment_id": 1, "order_id": 100, "carrier": "DHL", "tracking_number": "T1", "status": "delivered",
-             "shipped_at": ts(2), "delivered_at": ts(3), "created_at": ts(1), "updated_at": ts(3)},
-            {"shipment_id": 2, "order_id": 103, "carrier": "UPS", "tracking_number": "T2", "status": "delivered",
-             "shipped_at": ts(7), "delivered_at": ts(8), "created_at": ts(7), "updated_at": ts(8)},
-        ],  # fmt: skip
+            {
+                "shipment_id": 1,
+                "order_id": 100,
+                "carrier": "DHL",
+                "tracking_number": "T1",
+                "status": "delivered",
+                "shipped_at": ts(2),
+                "delivered_at": ts(3),
+                "created_at": ts(1),
+                "updated_at": ts(3),
+            },
+            {
+                "shipment_id": 2,
+                "order_id": 103,
+                "carrier": "UPS",
+                "tracking_number": "T2",
+                "status": "delivered",
+                "shipped_at": ts(7),
+                "delivered_at": ts(8),
+                "created_at": ts(7),
+                "updated_at": ts(8),
+            },
+        ],
         "returns": [
-            {"return_id": 1, "order_id": 103, "order_item_id": 1004, "reason": "damaged", "status": "refunded",
-             "refund_amount": money("20.00"), "created_at": ts(8), "updated_at": ts(8)},
-        ],  # fmt: skip
+            {
+                "return_id": 1,
+                "order_id": 103,
+                "order_item_id": 1004,
+                "reason": "damaged",
+                "status": "refunded",
+                "refund_amount": money("20.00"),
+                "created_at": ts(8),
+                "updated_at": ts(8),
+            },
+        ],
         "inventory_movements": [
-            {"movement_id": 1, "product_id": 10, "warehouse": "BER", "quantity": 100, "reason": "purchase_order",
-             "order_id": None, "created_at": ts(1, 1), "updated_at": ts(1, 1)},
-            {"movement_id": 2, "product_id": 10, "warehouse": "BER", "quantity": -2, "reason": "sale",
-             "order_id": 100, "created_at": ts(1), "updated_at": ts(1)},
-            {"movement_id": 3, "product_id": 11, "warehouse": "BER", "quantity": -1, "reason": "sale",
-             "order_id": 100, "created_at": ts(1), "updated_at": ts(1)},
-        ],  # fmt: skip
+            {
+                "movement_id": 1,
+                "product_id": 10,
+                "warehouse": "BER",
+                "quantity": 100,
+                "reason": "purchase_order",
+                "order_id": None,
+                "created_at": ts(1, 1),
+                "updated_at": ts(1, 1),
+            },
+            {
+                "movement_id": 2,
+                "product_id": 10,
+                "warehouse": "BER",
+                "quantity": -2,
+                "reason": "sale",
+                "order_id": 100,
+                "created_at": ts(1),
+                "updated_at": ts(1),
+            },
+            {
+                "movement_id": 3,
+                "product_id": 11,
+                "warehouse": "BER",
+                "quantity": -1,
+                "reason": "sale",
+                "order_id": 100,
+                "created_at": ts(1),
+                "updated_at": ts(1),
+            },
+        ],
         "web_users": [
             {"web_user_id": "u1", "customer_id": 1, "first_seen_at": T0, "updated_at": T0},
             {"web_user_id": "u2", "customer_id": 2, "first_seen_at": T0, "updated_at": T0},
@@ -160,27 +286,82 @@ def rows() -> dict[str, list[dict[str, Any]]]:
             _cart("c3", "s3", None, "abandoned", "20.00", None, 6),
         ],
         "cart_items": [
-            {"cart_id": "c1", "product_id": 10, "quantity": 2, "unit_price": money("20.00"), "added_at": ts(1, 9),
-             "updated_at": ts(1, 9)},
-            {"cart_id": "c2", "product_id": 11, "quantity": 1, "unit_price": money("50.00"), "added_at": ts(5, 9),
-             "updated_at": ts(5, 9)},
-            {"cart_id": "c3", "product_id": 10, "quantity": 1, "unit_price": money("20.00"), "added_at": ts(6, 9),
-             "updated_at": ts(6, 9)},
-        ],  # fmt: skip
+            {
+                "cart_id": "c1",
+                "product_id": 10,
+                "quantity": 2,
+                "unit_price": money("20.00"),
+                "added_at": ts(1, 9),
+                "updated_at": ts(1, 9),
+            },
+            {
+                "cart_id": "c2",
+                "product_id": 11,
+                "quantity": 1,
+                "unit_price": money("50.00"),
+                "added_at": ts(5, 9),
+                "updated_at": ts(5, 9),
+            },
+            {
+                "cart_id": "c3",
+                "product_id": 10,
+                "quantity": 1,
+                "unit_price": money("20.00"),
+                "added_at": ts(6, 9),
+                "updated_at": ts(6, 9),
+            },
+        ],
         "reviews": [
-            {"review_id": 1, "order_item_id": 1000, "order_id": 100, "product_id": 10, "customer_id": 1, "rating": 5,
-             "title": "Great", "body": None, "created_at": ts(4)},
-            {"review_id": 2, "order_item_id": 1001, "order_id": 100, "product_id": 11, "customer_id": 1, "rating": 3,
-             "title": None, "body": None, "created_at": ts(4)},
-        ],  # fmt: skip
+            {
+                "review_id": 1,
+                "order_item_id": 1000,
+                "order_id": 100,
+                "product_id": 10,
+                "customer_id": 1,
+                "rating": 5,
+                "title": "Great",
+                "body": None,
+                "created_at": ts(4),
+            },
+            {
+                "review_id": 2,
+                "order_item_id": 1001,
+                "order_id": 100,
+                "product_id": 11,
+                "customer_id": 1,
+                "rating": 3,
+                "title": None,
+                "body": None,
+                "created_at": ts(4),
+            },
+        ],
         "support_tickets": [
-            {"ticket_id": 1, "customer_id": 3, "order_id": 103, "channel": "email", "category": "returns",
-             "priority": "normal", "status": "resolved", "subject": "Broken", "created_at": ts(8), "resolved_at": ts(9)},
-        ],  # fmt: skip
+            {
+                "ticket_id": 1,
+                "customer_id": 3,
+                "order_id": 103,
+                "channel": "email",
+                "category": "returns",
+                "priority": "normal",
+                "status": "resolved",
+                "subject": "Broken",
+                "created_at": ts(8),
+                "resolved_at": ts(9),
+            },
+        ],
         "product_images": [
-            {"image_id": "i1", "product_id": 10, "url": "s3://media/i1.jpg", "width": 800, "height": 600,
-             "format": "jpeg", "size_bytes": 12345, "alt_text": None, "uploaded_at": T0},
-        ],  # fmt: skip
+            {
+                "image_id": "i1",
+                "product_id": 10,
+                "url": "s3://media/i1.jpg",
+                "width": 800,
+                "height": 600,
+                "format": "jpeg",
+                "size_bytes": 12345,
+                "alt_text": None,
+                "uploaded_at": T0,
+            },
+        ],
     }
 
 

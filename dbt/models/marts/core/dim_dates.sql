@@ -4,7 +4,10 @@ with bounds as (
         min(first_day) as first_day,
         max(last_day) as last_day
     from (
-        select min(cast(placed_at as date)) as first_day, max(cast(updated_at as date)) as last_day
+        select min(cast(placed_at as date)) as first_day, max(cast(placed_at as date)) as last_day
+        from {{ ref('stg_shop__orders') }}
+        union all
+        select min(cast(updated_at as date)), max(cast(updated_at as date))
         from {{ ref('stg_shop__orders') }}
         union all
         select min(cast(started_at as date)), max(cast(started_at as date))
