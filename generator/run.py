@@ -98,14 +98,14 @@ def generate_local(config: SimulationConfig, out_dir: Path | str, progress: Prog
         for piece in simulation.run():
             cdc.write(piece.cdc)
             dynamodb.write(piece.dynamodb)
-            landing.write(piece.landing, piece.index)
+            landing.write(piece.landing)
             for table, parts in piece.snapshot.items():
                 snapshot.write(table, pa.concat_tables(parts))
             orders += piece.orders
             days_done += simulation.slices[piece.index].days
             if progress:
                 progress(days_done, config.days)
-        for table, rows in simulation.final_snapshot().items():
+        for table, rows in simulation.final_snapshot():
             snapshot.write(table, rows)
     finally:
         cdc.close()

@@ -39,6 +39,7 @@ from generator.pools import COUNTRIES
 from generator.seasonality import day_weights, expected_orders_per_day, times_in_day
 
 SNAPSHOT_TX = -1  # the initial snapshot (op r) is one transaction
+ENTITY_CHUNK = 100_000  # customers/products rows built at a time
 
 
 @dataclass(frozen=True)
@@ -164,15 +165,17 @@ class Simulation:
         for s in self.slices:
             window = self.window(s)
             if s.index == 0:
-                self._initial_state()
+                for _ in self._initial_state():
+                    yield self._route(s, window, 0)
             n_orders = self._simulate_slice(s, window)
             yield self._route(s, window, n_orders)
 
     def _tx_keys(self, n: int) -> np.ndarray:
         return -1 - self.ctx.ids("tx", n)
 
-    def _initial_state(self) -> None:
-        """The database as Debezium's initial snapshot sees it (op r): customers and the catalog."""
+    def _initial_state(self) -> Iterator[None]:
+        """The database as Debezium's initial snapshot sees it (op r): customers and the catalog. Emitted in
+        chunks (the caller routes each) so that memory does not grow with the size of the customer base."""
         cfg, rng, ctx = self.config, self.ctx.rng, self.ctx
         start = cfg.start_us
         n = cfg.initial_customers
@@ -180,14 +183,20 @@ class Simulation:
         segment = np.minimum(np.searchsorted(np.cumsum(SEGMENT_SHARE), rng.random(n), side="right"), 4)
         erasable = rng.random(n) < cfg.erasure_fraction
         erase_at = start + rng.exponential(45 * DAY, n).astype(np.int64)
-        ids = self.customers.add(segment, created, erasable, erase_at)
-        rows = self.customers.rows(ctx.seed, ids)
-        ctx.sink.change("customers", "r", start, np.full(n, SNAPSHOT_TX), np.arange(n), start, after=rows)
-        self._web_users_for(ids[~erasable], created[~erasable], start)
+        all_ids = self.customers.add(segment, created, erasable, erase_at)
+        for first in range(0, n, ENTITY_CHUNK):
+            ids = all_ids[first : first + ENTITY_CHUNK]
+            k = len(ids)
+            rows = self.customers.rows(ctx.seed, ids)
+            ctx.sink.change("customers", "r", start, np.full(k, SNAPSHOT_TX), first + np.arange(k), start, after=rows)
+            keep = ~erasable[first : first + ENTITY_CHUNK]
+            self._web_users_for(ids[keep], created[first : first + ENTITY_CHUNK][keep], start)
+            yield None
 
         m = cfg.initial_products
         p_created = start - rng.integers(30 * DAY, 720 * DAY, m)
         self._add_products(m, p_created, op="r")
+        yield None
 
     def _web_users_for(self, customer_ids: np.ndarray, first_seen: np.ndarray, emit: np.ndarray | int) -> None:
         rows = web_user_rows(customer_web_user_ids(customer_ids), customer_ids, first_seen)
@@ -450,12 +459,14 @@ class Simulation:
         self.ctx.snapshot.clear()
         return SliceOutput(s.index, window, cdc, dynamodb, landing, snapshot, n_orders)
 
-    def final_snapshot(self) -> dict[str, pa.Table]:
-        """Entity tables whose rows change until the end: customers (without the erased), products, campaigns."""
+    def final_snapshot(self) -> Iterator[tuple[str, pa.Table]]:
+        """Entity tables whose rows change until the end (customers without the erased, products, campaigns),
+        in chunks."""
         c = self.customers
         alive = np.flatnonzero(~c.erased) + 1
-        return {
-            "customers": c.rows(self.config.seed, alive),
-            "products": self.products.rows(self.config.seed, np.arange(1, len(self.products.price_cents) + 1)),
-            "campaigns": self.campaigns,
-        }
+        for first in range(0, len(alive), ENTITY_CHUNK):
+            yield "customers", c.rows(self.config.seed, alive[first : first + ENTITY_CHUNK])
+        product_ids = np.arange(1, len(self.products.price_cents) + 1)
+        for first in range(0, len(product_ids), ENTITY_CHUNK):
+            yield "products", self.products.rows(self.config.seed, product_ids[first : first + ENTITY_CHUNK])
+        yield "campaigns", self.campaigns

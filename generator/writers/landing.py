@@ -1,5 +1,5 @@
-"""Landing files: gzipped JSONL per table and event date, `<root>/<table>/dt=YYYY-MM-DD/part-<slice>.jsonl.gz`.
-Each slice writes its own part, so later slices add files to earlier dates (late records) without rewriting."""
+"""Landing files: gzipped JSONL per table and event date, `<root>/<table>/dt=YYYY-MM-DD/part-<batch>.jsonl.gz`.
+Each batch (slice) writes its own part, so later slices add files to earlier dates (late records) without rewriting."""
 
 from __future__ import annotations
 
@@ -26,11 +26,14 @@ class LandingWriter:
         self.root = out_dir / "landing"
         self.counts: Counter[str] = Counter()
         self.files = 0
+        self._batches = 0  # part number: one per write call, so later batches never overwrite earlier parts
 
-    def write(self, records: pa.Table, slice_index: int) -> None:
+    def write(self, records: pa.Table) -> None:
         """`records` sorted by (table, day, emit order)."""
         if records.num_rows == 0:
             return
+        part = self._batches
+        self._batches += 1
         tables = records.column("table").to_numpy(zero_copy_only=False)
         days = records.column("day").to_numpy()
         boundaries = np.flatnonzero((tables[1:] != tables[:-1]) | (days[1:] != days[:-1])) + 1
@@ -41,7 +44,7 @@ class LandingWriter:
             table, day = str(tables[start]), EPOCH + timedelta(days=int(days[start]))
             folder = self.root / table / f"dt={day.isoformat()}"
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"part-{slice_index:05d}.jsonl.gz").write_bytes(
+            (folder / f"part-{part:05d}.jsonl.gz").write_bytes(
                 gzip_bytes(line_bytes(lines.slice(start, end - start)))
             )
             self.counts[table] += int(end - start)

@@ -47,3 +47,34 @@ def cdc(
     with console.status("benchmarking CDC") as status:
         figures = run(changes=changes, rows=rows, bronze=bronze, s3=s3, progress=status.update)
     typer.echo(json.dumps(figures))
+
+
+@app.command(name="generator")
+def generator(
+    scale: float = typer.Option(1.0, min=0.0001, help="Simulator scale (1 = ~1M orders per simulated year)."),
+    days: int = typer.Option(365, min=1, help="Simulated days for the generation-to-Arrow figures."),
+    seed: int = typer.Option(42, help="Random seed."),
+    files_days: int = typer.Option(
+        31, min=0, help="Days for the end-to-end run that also encodes JSON and writes files (0 = --days)."
+    ),
+    no_files: bool = typer.Option(False, "--no-files", help="Skip the end-to-end (JSON + files) phase."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON line (no progress)."),
+) -> None:
+    """Simulator rows/s (to Arrow, and end to end with JSON + files), peak RSS, and a row-by-row Faker baseline."""
+    import json
+
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from lakehouse.bench.generator import run
+
+    with Progress(console=Console(stderr=True, quiet=as_json), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(f"{phase}: simulated days", total=total)
+            bar.update(tasks[phase], completed=done)
+
+        figures = run(scale, days, seed=seed, files_days=None if no_files else files_days, progress=progress)
+    typer.echo(json.dumps(figures))

@@ -1,0 +1,170 @@
+"""Simulator benchmark: rows per second with all realism on, peak memory, and a row-by-row Faker baseline.
+
+What counts:
+- `rows`: rows of the final state of every contract table (the snapshot), i.e. the data set, like dbgen's rows.
+  `events` counts what the sources emit on top (Debezium changes incl. updates/deletes, DynamoDB writes incl.
+  the second put of a session or cart, landing records).
+- `arrow_*`: the whole simulation (entities, lifecycles, late events, routing, before/after row images) built as
+  contract-typed Arrow tables, WITHOUT JSON encoding and without writing files.
+- `files_*`: `generate_local` end to end: the same, plus JSON encoding (Debezium, DynamoDB JSON, landing records),
+  gzip, Parquet and writing to a temporary folder (deleted afterwards). Run for `files_days` (disk use!).
+- `peak_rss_mb`: the highest resident set size sampled (every 20 ms) during that phase, whole process.
+- `faker_row_by_row_rows_per_s`: seeded Faker building customer rows (dicts) one by one, ~2 s.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+Progress = Callable[[str, int, int], None]  # (phase, days done, days total)
+
+
+@contextmanager
+def peak_rss() -> Iterator[dict[str, float]]:
+    """Samples the process RSS in a thread; the result dict gets `peak_mb` when the block ends."""
+    import psutil
+
+    process = psutil.Process()
+    result = {"peak_mb": process.memory_info().rss / 2**20}
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            result["peak_mb"] = max(result["peak_mb"], process.memory_info().rss / 2**20)
+            stop.wait(0.02)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield result
+    finally:
+        stop.set()
+        thread.join()
+        result["peak_mb"] = max(result["peak_mb"], process.memory_info().rss / 2**20)
+
+
+def faker_row_by_row(seconds: float = 2.0, seed: int = 42) -> float:
+    """Customer rows per second, built one at a time with a seeded Faker (the naive way)."""
+    from faker import Faker
+
+    fake = Faker(["de_DE", "fr_FR", "nl_NL", "en_GB"])
+    fake.seed_instance(seed)
+    rows, started = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        for _ in range(100):
+            first, last = fake.first_name(), fake.last_name()
+            _row = {
+                "customer_id": rows,
+                "email": f"{first}.{last}{rows}@example.com".lower(),
+                "first_name": first,
+                "last_name": last,
+                "phone": fake.phone_number(),
+                "segment": fake.random_element(["new", "regular", "vip", "bargain_hunter", "dormant"]),
+                "street": fake.street_address(),
+                "city": fake.city(),
+                "postal_code": fake.postcode(),
+                "country": fake.current_country_code(),
+                "created_at": fake.date_time_this_year(),
+                "updated_at": fake.date_time_this_year(),
+            }
+            rows += 1
+    return rows / elapsed
+
+
+def _arrow_phase(config: Any, progress: Progress | None) -> dict[str, Any]:
+    from generator.simulation import Simulation
+
+    started = time.perf_counter()
+    simulation = Simulation(config, encode=False)
+    rows = events = orders = 0
+    days = 0
+    for piece in simulation.run():
+        rows += sum(t.num_rows for parts in piece.snapshot.values() for t in parts)
+        events += piece.cdc.num_rows + piece.dynamodb.num_rows + piece.landing.num_rows
+        orders += piece.orders
+        if piece.orders:
+            days += simulation.slices[piece.index].days
+            if progress:
+                progress("arrow", days, config.days)
+    rows += sum(t.num_rows for _, t in simulation.final_snapshot())
+    seconds = time.perf_counter() - started
+    return {"rows": rows, "events": events, "orders": orders, "seconds": seconds}
+
+
+def _files_phase(config: Any, progress: Progress | None) -> dict[str, Any]:
+    from generator.run import generate_local
+
+    out = Path(tempfile.mkdtemp(prefix="bench-generator-"))
+    try:
+        started = time.perf_counter()
+        summary = generate_local(config, out, progress=lambda d, t: progress("files", d, t) if progress else None)
+        seconds = time.perf_counter() - started
+        written = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return {
+        "rows": summary.total_rows,
+        "events": summary.total_events,
+        "orders": summary.orders,
+        "seconds": seconds,
+        "bytes_written": written,
+    }
+
+
+def run(
+    scale: float,
+    days: int,
+    seed: int = 42,
+    files_days: int | None = 31,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Figures for one JSON line. `files_days=None` skips the end-to-end (files) phase; 0 = same days."""
+    from generator.config import SimulationConfig
+    from generator.pools import pools
+
+    figures: dict[str, Any] = {"benchmark": "generator", "scale": scale, "days": days, "seed": seed}
+    figures["faker_row_by_row_rows_per_s"] = round(faker_row_by_row())
+    started = time.perf_counter()
+    pools(seed)  # the seeded Faker pools: a fixed cost, counted in the arrow phase's seconds below
+    pool_seconds = time.perf_counter() - started
+
+    with peak_rss() as memory:
+        arrow = _arrow_phase(SimulationConfig(seed=seed, scale=scale, days=days), progress)
+    arrow["seconds"] += pool_seconds
+    figures |= {
+        "rows": arrow["rows"],
+        "events": arrow["events"],
+        "orders": arrow["orders"],
+        "seconds": round(arrow["seconds"], 2),
+        "rows_per_s": round(arrow["rows"] / arrow["seconds"]),
+        "events_per_s": round(arrow["events"] / arrow["seconds"]),
+        "peak_rss_mb": round(memory["peak_mb"]),
+        "counts": "rows = final-state rows of all 17 contract tables; arrow phase = full simulation to Arrow, "
+        "no JSON encoding, no files",
+    }
+    figures["speedup_vs_faker"] = round(figures["rows_per_s"] / figures["faker_row_by_row_rows_per_s"], 1)
+    if files_days is not None:
+        config = SimulationConfig(seed=seed, scale=scale, days=files_days or days)
+        with peak_rss() as memory:
+            files = _files_phase(config, progress)
+        figures |= {
+            "files_days": config.days,
+            "files_rows": files["rows"],
+            "files_events": files["events"],
+            "files_seconds": round(files["seconds"], 2),
+            "files_rows_per_s": round(files["rows"] / files["seconds"]),
+            "files_events_per_s": round(files["events"] / files["seconds"]),
+            "files_mb_written": round(files["bytes_written"] / 2**20),
+            "files_peak_rss_mb": round(memory["peak_mb"]),
+        }
+    figures["cpus"] = os.cpu_count()
+    figures["load_avg_1m"] = round(os.getloadavg()[0], 1)  # other processes share these cores
+    return figures
