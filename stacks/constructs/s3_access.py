@@ -13,8 +13,9 @@ READ_ACTIONS = ("s3:GetObject",)
 WRITE_ACTIONS = ("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
 
 
-def grant_prefix(bucket: s3.IBucket, grantee: iam.IRole, prefix: str, *, write: bool) -> None:
-    """Read (and optionally write) objects under `<bucket>/<prefix>/`, and list only that prefix."""
+def grant_prefix(bucket: s3.IBucket, grantee: iam.IRole, prefix: str, *, write: bool, contents: str) -> None:
+    """Read (and optionally write) objects under `<bucket>/<prefix>/`, and list only that prefix. `contents` says
+    what lives there (it becomes the reason of the cdk-nag acknowledgement of the `<prefix>/*` resource)."""
     prefix = prefix.strip("/")
     objects = bucket.arn_for_objects(f"{prefix}/*")
     grantee.grant_principal.add_to_principal_policy(
@@ -34,6 +35,6 @@ def grant_prefix(bucket: s3.IBucket, grantee: iam.IRole, prefix: str, *, write: 
     acknowledge_wildcard_resource(
         scope,
         objects,
-        f"Objects under {prefix}/ are created at run time (Delta data and log files, quarantine files); "
+        f"Objects under {prefix}/ ({contents}) are created at run time with names not known at deploy time; "
         "the key prefix is the narrowest ARN, and every action is named.",
     )

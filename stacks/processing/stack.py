@@ -55,8 +55,12 @@ class ProcessingStack(cdk.Stack):
             ),
             description="Spark jobs on EMR Serverless: compaction, vacuum and backfills of the Delta lake",
         )
-        for prefix in (BRONZE, SILVER, JOBS_PREFIX):
-            grant_prefix(lake, self.job_role, prefix, write=True)
+        for prefix, contents in (
+            (BRONZE, "Delta bronze tables, compacted and vacuumed by jobs"),
+            (SILVER, "Delta silver tables, compacted, vacuumed and backfilled by jobs"),
+            (JOBS_PREFIX, "job scripts, dependency archives and Spark event logs"),
+        ):
+            grant_prefix(lake, self.job_role, prefix, write=True, contents=contents)
         catalog = f"arn:{self.partition}:glue:{self.region}:{self.account}"
         databases = [database_name(profile, layer) for layer in CATALOG_LAYERS]
         tables = [f"{catalog}:table/{name}/*" for name in databases]
