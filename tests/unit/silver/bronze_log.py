@@ -70,7 +70,13 @@ def position(value: int) -> str:
     return f"{value:040d}"
 
 
-def append_changes(lake: str, contract: TableContract, changes: list[Change], extra: tuple[pa.Field, ...] = ()) -> None:
+def append_changes(
+    lake: str,
+    contract: TableContract,
+    changes: list[Change],
+    extra: tuple[pa.Field, ...] = (),
+    storage_options: dict[str, str] | None = None,
+) -> None:
     """One bronze commit holding `changes` (an empty list commits nothing)."""
     if not changes:
         return
@@ -97,4 +103,5 @@ def append_changes(lake: str, contract: TableContract, changes: list[Change], ex
         partition_by=["_ingest_date"],
         schema_mode="merge",
         configuration={"delta.enableChangeDataFeed": "true"},
+        storage_options=storage_options,
     )
