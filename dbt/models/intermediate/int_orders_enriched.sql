@@ -21,7 +21,8 @@ payments as (
         order_id,
         count(*) as payment_attempts,
         sum(case when status = 'failed' then 1 else 0 end) as failed_payment_attempts,
-        sum(case when status = 'captured' then amount else 0 end) as captured_amount,
+        -- A refund turns the captured payment's status to refunded: it was captured all the same.
+        sum(case when status in ('captured', 'refunded') then amount else 0 end) as captured_amount,
         sum(case when status = 'refunded' then amount else 0 end) as refunded_amount,
         max(updated_at) as last_payment_change_at
     from {{ ref('stg_shop__payments') }}

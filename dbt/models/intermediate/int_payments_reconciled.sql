@@ -14,11 +14,13 @@ select
     refunded_amount,
     captured_amount - case when is_paid then items_total else 0 end as capture_difference,
     case
-        when not is_paid and captured_amount = 0 then 'not_due'
         when is_paid and captured_amount = items_total then 'balanced'
-        when captured_amount = 0 then 'missing_capture'
-        when captured_amount < items_total then 'under_captured'
-        else 'over_captured'
+        when is_paid and captured_amount = 0 then 'missing_capture'
+        when is_paid and captured_amount < items_total then 'under_captured'
+        when is_paid then 'over_captured'
+        -- an unpaid (placed or cancelled) order may keep nothing: anything captured must have been refunded
+        when captured_amount = refunded_amount then 'not_due'
+        else 'refund_missing'
     end as reconciliation_status,
     payment_attempts,
     failed_payment_attempts,

@@ -85,7 +85,10 @@ def _item(iid: int, oid: int, pid: int, qty: int, price: str, discount: str, day
     }
 
 
-def _payment(pid: int, oid: int, method: str, status: str, amount: str, attempt: int, day: int) -> dict[str, Any]:
+def _payment(
+    pid: int, oid: int, method: str, status: str, amount: str, attempt: int, day: int, updated_day: int | None = None
+) -> dict[str, Any]:
+    """A payment; a refund changes the captured payment's status to refunded (on updated_day)."""
     return {
         "payment_id": pid,
         "order_id": oid,
@@ -95,7 +98,7 @@ def _payment(pid: int, oid: int, method: str, status: str, amount: str, attempt:
         "attempt": attempt,
         "failure_reason": "insufficient_funds" if status == "failed" else None,
         "created_at": ts(day, 11),
-        "updated_at": ts(day, 11),
+        "updated_at": ts(updated_day or day, 11),
     }
 
 
@@ -190,8 +193,8 @@ def rows() -> dict[str, list[dict[str, Any]]]:
             _payment(1, 100, "card", "captured", "85.00", 1, 1),
             _payment(2, 101, "card", "failed", "50.00", 1, 5),
             _payment(3, 101, "paypal", "captured", "50.00", 2, 5),
-            _payment(4, 103, "klarna", "captured", "20.00", 1, 7),
-            _payment(5, 103, "klarna", "refunded", "20.00", 1, 8),
+            _payment(4, 103, "klarna", "refunded", "20.00", 1, 7, updated_day=8),  # returned
+            _payment(5, 102, "card", "refunded", "20.00", 1, 6, updated_day=7),  # cancelled after payment
         ],
         "shipments": [
             {
@@ -368,7 +371,7 @@ def rows() -> dict[str, list[dict[str, Any]]]:
 # Figures the marts must produce from rows(), worked out by hand.
 EXPECTED = {
     "gross_revenue": Decimal("155.00"),  # paid orders 100 (85), 101 (50), 103 (20, later returned)
-    "refunds": Decimal("20.00"),
+    "refunds": Decimal("20.00"),  # of paid orders: 103's return (102's refund undoes a cancelled order)
     "paid_orders": 3,
     "orders": 5,
     "customers": 3,

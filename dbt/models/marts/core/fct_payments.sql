@@ -18,6 +18,8 @@ select
     payments.attempt,
     payments.failure_reason,
     cast(payments.created_at as date) as payment_date,
+    case when payments.status = 'refunded' then payments.updated_at end as refunded_at,
+    case when payments.status = 'refunded' then cast(payments.updated_at as date) end as refund_date,
     payments.created_at,
     payments.updated_at
 from {{ ref('stg_shop__payments') }} as payments

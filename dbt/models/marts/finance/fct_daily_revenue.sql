@@ -11,10 +11,12 @@ with orders as (
 ),
 
 refunds as (
-    select payment_date, sum(amount) as refunds
-    from {{ ref('fct_payments') }}
-    where status = 'refunded'
-    group by payment_date
+    -- refunds of paid orders (returns) on the day they were refunded; cancellations were never revenue
+    select payments.refund_date, sum(payments.amount) as refunds
+    from {{ ref('fct_payments') }} as payments
+    inner join {{ ref('fct_orders') }} as orders on orders.order_id = payments.order_id
+    where payments.status = 'refunded' and orders.is_paid
+    group by payments.refund_date
 )
 
 select
@@ -29,4 +31,4 @@ select
     {{ ratio('orders.gross_revenue', 'orders.paid_orders') }} as average_order_value
 from {{ ref('dim_dates') }} as dates
 left join orders on orders.order_date = dates.date_day
-left join refunds on refunds.payment_date = dates.date_day
+left join refunds on refunds.refund_date = dates.date_day

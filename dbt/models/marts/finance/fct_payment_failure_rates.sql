@@ -4,8 +4,7 @@ select
     method,
     count(*) as attempts,
     sum(case when is_failed then 1 else 0 end) as failed_attempts,
-    sum(case when status = 'captured' then 1 else 0 end) as captured_attempts,
+    sum(case when status in ('captured', 'refunded') then 1 else 0 end) as captured_attempts,
     {{ ratio('sum(case when is_failed then 1 else 0 end)', 'count(*)') }} as failure_rate
 from {{ ref('fct_payments') }}
-where status <> 'refunded'
 group by payment_date, method

@@ -10,10 +10,10 @@ with returns as (
 ),
 
 refund_payments as (
-    select payment_date, count(*) as refund_payments, sum(amount) as refunded_amount
+    select refund_date, count(*) as refund_payments, sum(amount) as refunded_amount
     from {{ ref('fct_payments') }}
     where status = 'refunded'
-    group by payment_date
+    group by refund_date
 ),
 
 items_sold as (
@@ -34,5 +34,5 @@ select
     {{ ratio('returns.returns_requested', 'items_sold.paid_items') }} as return_rate
 from {{ ref('dim_dates') }} as dates
 left join returns on returns.return_date = dates.date_day
-left join refund_payments on refund_payments.payment_date = dates.date_day
+left join refund_payments on refund_payments.refund_date = dates.date_day
 left join items_sold on items_sold.order_date = dates.date_day

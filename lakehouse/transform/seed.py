@@ -1,0 +1,104 @@
+"""Silver straight from the simulator's ground-truth snapshot, for the dbt benchmark and dbt development.
+
+Silver equals the snapshot by design (silver apply's reconciliation proves it), so building silver from
+`<out>/snapshot/<table>.parquet` exercises the marts on realistic data without running the CDC path. A fraction
+of the newest rows per table (by the contract's event time) can be held back and merged later, as new data.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from lakehouse.contract import TABLES, TableContract
+from lakehouse.settings import SILVER, table_uri
+
+UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True)
+class SeededSilver:
+    lake_uri: str
+    rows: dict[str, int]  # written now
+    held_back: dict[str, pa.Table]  # newest rows kept for `merge_held_back`
+
+
+def with_lineage(contract: TableContract, table: pa.Table, first_position: int = 0) -> pa.Table:
+    """Add silver's lineage columns: source position (40-digit string), source time (the event time), applied at."""
+    positions = [f"{first_position + i + 1:040d}" for i in range(table.num_rows)]
+    applied_at = pa.array([int(time.time() * 1_000_000)] * table.num_rows, pa.int64()).cast(UTC_TIMESTAMP)
+    return (
+        table.append_column("_source_position", pa.array(positions, pa.string()))
+        .append_column("_source_ts", table.column(contract.event_time).cast(UTC_TIMESTAMP))
+        .append_column("_applied_at", applied_at)
+    )
+
+
+def split_newest(contract: TableContract, table: pa.Table, fraction: float) -> tuple[pa.Table, pa.Table]:
+    """(older rows, newest `fraction` of rows by the table's event time)."""
+    held = int(table.num_rows * fraction)
+    if held == 0:
+        return table, table.slice(0, 0)
+    ordered = table.sort_by([(contract.event_time, "ascending"), *((k, "ascending") for k in contract.primary_key)])
+    return ordered.slice(0, ordered.num_rows - held), ordered.slice(ordered.num_rows - held)
+
+
+def seed_silver(
+    snapshot_dir: Path,
+    lake_uri: str,
+    *,
+    hold_back: float = 0.0,
+    storage_options: dict[str, str] | None = None,
+) -> SeededSilver:
+    """Write every contract table from the snapshot to `<lake>/silver/<table>` (overwrite)."""
+    from deltalake import write_deltalake
+
+    if not 0.0 <= hold_back < 1.0:
+        raise ValueError(f"hold_back must be in [0, 1), got {hold_back}")
+    written, held_back = {}, {}
+    for name, contract in TABLES.items():
+        path = snapshot_dir / f"{name}.parquet"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing; run `lakehouse generate run --out {snapshot_dir.parent}`")
+        table = pq.read_table(path, schema=contract.arrow_schema())
+        now, later = split_newest(contract, table, hold_back)
+        write_deltalake(
+            table_uri(lake_uri, SILVER, name),
+            with_lineage(contract, now),
+            mode="overwrite",
+            schema_mode="overwrite",
+            storage_options=storage_options,
+        )
+        written[name], held_back[name] = now.num_rows, later
+    return SeededSilver(lake_uri, written, held_back)
+
+
+def merge_held_back(seeded: SeededSilver, storage_options: dict[str, str] | None = None) -> int:
+    """Merge the held-back rows into silver by primary key (as silver apply would); returns rows merged."""
+    from deltalake import DeltaTable
+
+    merged = 0
+    for name, rows in seeded.held_back.items():
+        if rows.num_rows == 0:
+            continue
+        contract = TABLES[name]
+        predicate = " and ".join(f"t.{k} = s.{k}" for k in contract.primary_key)
+        source = with_lineage(contract, rows, first_position=seeded.rows[name])
+        (
+            DeltaTable(table_uri(seeded.lake_uri, SILVER, name), storage_options=storage_options)
+            .merge(source, predicate, source_alias="s", target_alias="t")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute()
+        )
+        merged += rows.num_rows
+    return merged
+
+
+def newest_event_time(table: pa.Table, contract: TableContract) -> object:
+    return pc.max(table.column(contract.event_time)).as_py() if table.num_rows else None
