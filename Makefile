@@ -50,5 +50,31 @@ format: setup ## Format and autofix with ruff
 bench: setup ## Every benchmark, one JSON line each
 	$(BIN)/lakehouse bench generator --json
 
+# CDK. PROFILE=dev|prod|localstack; the AWS account and region come from your credentials (AWS_PROFILE,
+# AWS_REGION), as the CDK CLI resolves them. ALERT_EMAIL subscribes an address to the alert topic.
+LOCALSTACK_URL ?= http://localhost:4566
+CDK_CONTEXT = -c profile=$(PROFILE) $(if $(ALERT_EMAIL),-c alert_email=$(ALERT_EMAIL))
+LOCALSTACK_ENV = AWS_ENDPOINT_URL=$(LOCALSTACK_URL) AWS_ENDPOINT_URL_S3=$(LOCALSTACK_URL) \
+	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=$${AWS_REGION:-us-east-1}
+
+synth: setup ## Synthesize PROFILE's stacks into cdk.out (arm64 Lambda bundling, cdk-nag checked)
+	cdk synth --all $(CDK_CONTEXT) --quiet
+
+deploy: setup ## Bootstrap and deploy PROFILE (default dev) to the account of your AWS credentials
+	cdk bootstrap $(CDK_CONTEXT)
+	cdk deploy --all $(CDK_CONTEXT) --require-approval broadening
+
+deploy-local: setup ## Deploy the localstack profile to LocalStack at LOCALSTACK_URL with cdklocal
+	$(LOCALSTACK_ENV) cdklocal bootstrap -c profile=localstack
+	$(LOCALSTACK_ENV) cdklocal deploy --all -c profile=localstack --require-approval never
+
+destroy: setup ## Delete PROFILE's stacks (dev/localstack buckets emptied first; prod keeps data)
+ifeq ($(PROFILE),localstack)
+	$(LOCALSTACK_ENV) cdklocal destroy --all -c profile=localstack --force
+else
+	$(BIN)/python -m stacks.teardown --profile $(PROFILE)
+	cdk destroy --all $(CDK_CONTEXT) --force
+endif
+
 clean: ## Remove generated data and caches (keeps the virtualenv)
 	rm -rf .demo .bench cdk.out dbt/target dbt/logs .pytest_cache .mypy_cache .ruff_cache
