@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from generator.columns import contract_table, dates, ints, money, prefixed_ids, strings, timestamps
+from generator.columns import choose, contract_table, dates, ints, money, prefixed_ids, repeat, timestamps
 from generator.context import DAY, HOUR, MINUTE, SimContext
-from generator.entities import CampaignCalendar
+from generator.entities import CAMPAIGN_CHANNELS, CampaignCalendar
 from generator.events import take_rows
 
 DEVICES = np.array(["desktop", "mobile", "tablet"])
@@ -25,6 +26,13 @@ ORGANIC_CHANNELS = np.array(["direct", "organic", "paid_search", "social", "emai
 ORGANIC_CHANNEL_WEIGHTS = np.array([0.3, 0.35, 0.1, 0.15, 0.05, 0.05])
 PAGES = np.array(["/", "/search", "/deals", "/account", "/category/electronics", "/category/home",
                   "/category/fashion", "/category/sports", "/category/beauty", "/category/toys"])  # fmt: skip
+URLS = np.array([*PAGES, "/cart", "/checkout", "/checkout/confirmation"])
+EVENT_TYPES = np.array(["page_view", "product_view", "add_to_cart", "remove_from_cart", "checkout_start", "purchase"])
+PAGE_VIEW, PRODUCT_VIEW, ADD_TO_CART, REMOVE_FROM_CART, CHECKOUT_START, PURCHASE = range(len(EVENT_TYPES))
+# fixed page (index into URLS) per event type; -1 = a random browsing page
+EVENT_PAGE = np.array([-1, -1, len(PAGES), len(PAGES), len(PAGES) + 1, len(PAGES) + 2])
+CAMPAIGN_TO_CHANNEL = np.array([list(ORGANIC_CHANNELS).index(c) for c in CAMPAIGN_CHANNELS])
+CART_STATUSES = np.array(["open", "converted", "abandoned"])
 REMOVED_ITEM_RATE = 0.2
 
 
@@ -63,8 +71,9 @@ class CartSpec:
     removed_product: np.ndarray  # a product not in the cart, used if an item is removed
 
 
-def _weighted_choice(rng: np.random.Generator, values: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
-    return values[rng.choice(len(values), size=n, p=weights / weights.sum())]
+def _weighted_choice(rng: np.random.Generator, weights: np.ndarray, n: int) -> np.ndarray:
+    """Indices drawn with the given weights."""
+    return rng.choice(len(weights), size=n, p=weights / weights.sum())
 
 
 def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,9 +121,11 @@ def simulate_behaviour(
     # ---- web users: registered customers have theirs already; each anonymous session is a new visitor
     anonymous = customer < 0
     anon_numbers = ctx.ids("anonymous_user", int(anonymous.sum()))
-    web_user = customer_web_user_ids(np.maximum(customer, 0)).to_numpy(zero_copy_only=False).astype(object)
-    web_user[anonymous] = prefixed_ids("wu-a", anon_numbers).to_numpy(zero_copy_only=False)
-    web_user_arr = strings(web_user)
+    anon_of_session = np.zeros(n_sessions, np.int64)
+    anon_of_session[anonymous] = anon_numbers
+    web_user_arr = pc.if_else(
+        pa.array(anonymous), prefixed_ids("wu-a", anon_of_session), customer_web_user_ids(np.maximum(customer, 0))
+    )
     anon_rows = web_user_rows(web_user_arr.filter(pa.array(anonymous)), None, start[anonymous])
     ctx.sink.dynamodb_put("web_users", anon_rows, start[anonymous])
     ctx.keep("web_users", anon_rows)
@@ -159,9 +170,9 @@ def simulate_behaviour(
     cart_value = np.bincount(item_cart, weights=item_qty * item_price, minlength=n_carts).astype(np.int64)
     use_campaign = rng.random(n_other) < 0.2
     campaign = np.concatenate([converted.campaign_id, np.where(use_campaign, campaigns.active(other_start), -1)])
-    organic = _weighted_choice(rng, ORGANIC_CHANNELS, ORGANIC_CHANNEL_WEIGHTS, n_sessions)
-    channel = np.where(campaign >= 0, campaigns.channel(campaign), organic).astype(object)
-    device = _weighted_choice(rng, DEVICES, DEVICE_WEIGHTS, n_sessions)
+    organic = _weighted_choice(rng, ORGANIC_CHANNEL_WEIGHTS, n_sessions)
+    channel = np.where(campaign >= 0, CAMPAIGN_TO_CHANNEL[campaigns.channel_index(campaign)], organic)
+    device = _weighted_choice(rng, DEVICE_WEIGHTS, n_sessions)
 
     # ---- clickstream: page and product views, cart actions, checkout
     page_views = 1 + rng.poisson(2.0, n_sessions)
@@ -177,10 +188,9 @@ def simulate_behaviour(
          np.arange(n_conv), np.arange(n_conv)]
     )  # fmt: skip
     ev_type = np.repeat(
-        np.array(["page_view", "product_view", "add_to_cart", "add_to_cart", "remove_from_cart", "checkout_start",
-                  "purchase"], dtype=object),
+        np.array([PAGE_VIEW, PRODUCT_VIEW, ADD_TO_CART, ADD_TO_CART, REMOVE_FROM_CART, CHECKOUT_START, PURCHASE]),
         [len(pv_session), len(prv_session), len(item_cart), len(removed_cart), len(removed_cart), n_conv, n_conv],
-    )  # fmt: skip
+    )
     ev_product = np.concatenate(
         [np.full(len(pv_session), -1), viewed_products[:, 0], item_product, removed_product[removed_cart],
          removed_product[removed_cart], np.full(2 * n_conv, -1)]
@@ -192,12 +202,13 @@ def simulate_behaviour(
     ev_session, ev_type, ev_product, ev_ts = ev_session[order], ev_type[order], ev_product[order], ev_ts[order]
     n_events = len(ev_ts)
     event_ids = prefixed_ids("evt-", ctx.ids("event", n_events))
-    page_url = PAGES[rng.integers(0, len(PAGES), n_events)].astype(object)
-    for etype, url in (("add_to_cart", "/cart"), ("remove_from_cart", "/cart"), ("checkout_start", "/checkout"),
-                       ("purchase", "/checkout/confirmation")):  # fmt: skip
-        page_url[ev_type == etype] = url
-    is_product_view = ev_type == "product_view"
-    page_url[is_product_view] = prefixed_ids("/product/", ev_product[is_product_view]).to_numpy(zero_copy_only=False)
+    # browsing pages at random; cart and checkout events on their fixed pages; product views on the product page
+    url_code = np.where(EVENT_PAGE[ev_type] >= 0, EVENT_PAGE[ev_type], rng.integers(0, len(PAGES), n_events))
+    page_url = pc.if_else(
+        pa.array(ev_type == PRODUCT_VIEW),
+        prefixed_ids("/product/", np.maximum(ev_product, 0)),
+        choose(URLS, url_code),
+    )
     session_take = pa.array(ev_session, type=pa.int64())
     clicks = contract_table(
         "clickstream_events",
@@ -205,9 +216,9 @@ def simulate_behaviour(
             "event_id": event_ids,
             "session_id": session_ids.take(session_take),
             "web_user_id": web_user_arr.take(session_take),
-            "event_type": strings(ev_type),
+            "event_type": choose(EVENT_TYPES, ev_type),
             "product_id": ints(ev_product, null=ev_product < 0),
-            "page_url": strings(page_url),
+            "page_url": page_url,
             "event_ts": timestamps(ev_ts),
             "event_date": dates(ev_ts // DAY),
         },
@@ -223,8 +234,8 @@ def simulate_behaviour(
                 "session_id": session_ids,
                 "web_user_id": web_user_arr,
                 "customer_id": ints(customer, null=customer < 0),
-                "device": strings(device),
-                "channel": strings(channel),
+                "device": choose(DEVICES, device),
+                "channel": choose(ORGANIC_CHANNELS, channel),
                 "campaign_id": ints(campaign, null=campaign < 0),
                 "started_at": timestamps(start),
                 "ended_at": timestamps(end, null=None if ended else np.ones(n_sessions, bool)),
@@ -234,7 +245,7 @@ def simulate_behaviour(
         )
 
     def cart_rows(final: bool) -> pa.Table:
-        status = np.where(np.arange(n_carts) < n_conv, "converted", "abandoned").astype(object)
+        status = choose(CART_STATUSES, np.where(np.arange(n_carts) < n_conv, 1, 2))
         order_id = np.concatenate([converted.order_id, np.full(n_aband, -1)])
         return contract_table(
             "carts",
@@ -242,7 +253,7 @@ def simulate_behaviour(
                 "cart_id": cart_ids,
                 "session_id": session_ids.take(pa.array(cart_session, type=pa.int64())),
                 "customer_id": ints(customer[cart_session], null=customer[cart_session] < 0),
-                "status": strings(status if final else np.full(n_carts, "open", dtype=object)),
+                "status": status if final else repeat("open", n_carts),
                 "item_count": ints(items_per_cart if final else np.zeros(n_carts), pa.int32()),
                 "cart_value": money(cart_value if final else np.zeros(n_carts, np.int64)),
                 "order_id": ints(order_id, null=(order_id < 0) | (not final)),

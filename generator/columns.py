@@ -3,10 +3,11 @@ microseconds), and a contract-typed table constructor."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lakehouse.contract import get_table
 
@@ -39,10 +40,31 @@ def strings(values: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
     return pa.array(values, type=pa.string(), mask=null)
 
 
+_CHOICES: dict[int, tuple[object, pa.Array]] = {}
+
+
+def choose(choices: np.ndarray | Sequence[str], index: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    """`choices[index]` as an Arrow string array, gathered in Arrow (no Python string objects per row)."""
+    key = id(choices)
+    cached = _CHOICES.get(key)
+    if cached is None or cached[0] is not choices:
+        cached = (choices, pa.array(np.asarray(choices, dtype=object).ravel().tolist(), type=pa.string()))
+        _CHOICES[key] = cached
+    out = cached[1].take(pa.array(np.asarray(index, dtype=np.int64).ravel()))
+    if null is not None:
+        out = pc.if_else(pa.array(np.asarray(null, dtype=bool)), pa.scalar(None, pa.string()), out)
+    return out
+
+
+def repeat(value: str, n: int) -> pa.Array:
+    """`value` n times, built from buffers (pa.repeat builds strings one by one)."""
+    data = value.encode()
+    offsets = np.arange(n + 1, dtype=np.int32) * len(data)
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data * n)])
+
+
 def prefixed_ids(prefix: str, numbers: np.ndarray) -> pa.Array:
     """String ids like `sess-123` from integers."""
-    import pyarrow.compute as pc
-
     digits = pa.array(np.asarray(numbers, dtype=np.int64)).cast(pa.string())
     return pc.binary_join_element_wise(prefix, digits, "")
 

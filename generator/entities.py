@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from generator.columns import contract_table, dates, ints, money, strings, timestamps
+from generator.columns import choose, contract_table, dates, ints, money, strings, timestamps
 from generator.config import SimulationConfig
 from generator.hashing import mix, pick, unit
 from generator.pools import (
@@ -62,16 +62,15 @@ def customer_rows(
     home = customer_country_index(seed, ids, np.zeros_like(ids))
     country = customer_country_index(seed, ids, address_version)
     h_name = mix(seed, _NAME, ids)
-    first = p.first_names[home, pick(h_name, POOL_SIZE)]
-    last = p.last_names[home, pick(mix(h_name, 1), POOL_SIZE)]
+    first_a = choose(p.first_names, home * POOL_SIZE + pick(h_name, POOL_SIZE))
+    last_a = choose(p.last_names, home * POOL_SIZE + pick(mix(h_name, 1), POOL_SIZE))
     h_addr = mix(seed, _ADDRESS, ids, address_version, 1)
-    street = p.streets[country, pick(h_addr, POOL_SIZE)]
-    city = p.cities[country, pick(mix(h_addr, 1), POOL_SIZE)]
-    postcode = p.postcodes[country, pick(mix(h_addr, 2), POOL_SIZE)]
-    first_a, last_a = strings(first), strings(last)
+    street = choose(p.streets, country * POOL_SIZE + pick(h_addr, POOL_SIZE))
+    city = choose(p.cities, country * POOL_SIZE + pick(mix(h_addr, 1), POOL_SIZE))
+    postcode = choose(p.postcodes, country * POOL_SIZE + pick(mix(h_addr, 2), POOL_SIZE))
     local_part = pc.utf8_lower(pc.binary_join_element_wise(first_a, last_a, "."))
     local_part = pc.replace_substring_regex(local_part, r"[^a-z.]", "")
-    domain = strings(EMAIL_DOMAINS[pick(mix(seed, _DOMAIN, ids), len(EMAIL_DOMAINS))])
+    domain = choose(EMAIL_DOMAINS, pick(mix(seed, _DOMAIN, ids), len(EMAIL_DOMAINS)))
     email = pc.binary_join_element_wise(local_part, pa.array(ids).cast(pa.string()), "@", domain, "")
     h_phone = mix(seed, _PHONE, ids)
     phone_digits = pa.array((h_phone % np.uint64(9_000_000_000) + np.uint64(1_000_000_000)).astype(np.int64))
@@ -86,11 +85,11 @@ def customer_rows(
             "first_name": first_a,
             "last_name": last_a,
             "phone": phone,
-            "segment": strings(SEGMENTS[segment]),
-            "street": strings(street),
-            "city": strings(city),
-            "postal_code": strings(postcode),
-            "country": strings(COUNTRIES[country]),
+            "segment": choose(SEGMENTS, segment),
+            "street": street,
+            "city": city,
+            "postal_code": postcode,
+            "country": choose(COUNTRIES, country),
             "created_at": timestamps(created_us),
             "updated_at": timestamps(updated_us),
         },
@@ -216,6 +215,8 @@ class CampaignCalendar:
         size = int(self.ids.max()) + 1 if len(self.ids) else 1
         self._channel = np.full(size, "direct", dtype=object)
         self._channel[self.ids] = campaigns.column("channel").to_numpy(zero_copy_only=False)
+        self._channel_index = np.zeros(size, np.int64)
+        self._channel_index[self.ids] = [list(CAMPAIGN_CHANNELS).index(c) for c in self._channel[self.ids]]
         self._discount = np.zeros(size)
         self._discount[self.ids] = campaigns.column("discount_pct").to_numpy()
 
@@ -232,6 +233,10 @@ class CampaignCalendar:
 
     def channel(self, campaign_ids: np.ndarray) -> np.ndarray:
         return self._channel[np.maximum(campaign_ids, 0)]
+
+    def channel_index(self, campaign_ids: np.ndarray) -> np.ndarray:
+        """Index into CAMPAIGN_CHANNELS (0 for "no campaign": callers mask those)."""
+        return self._channel_index[np.maximum(campaign_ids, 0)]
 
     def discount_pct(self, campaign_ids: np.ndarray) -> np.ndarray:
         return self._discount[np.maximum(campaign_ids, 0)]

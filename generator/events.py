@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from generator.columns import repeat
 from generator.encoding import Encoder
 
 CDC_SCHEMA = pa.schema(
@@ -106,8 +107,8 @@ class EventSink:
                     pa.array(_broadcast(emit_us, n, np.int64)),
                     pa.array(_broadcast(tx_key, n, np.int64)),
                     pa.array(_broadcast(tx_pos, n, np.int32)),
-                    pa.array(np.full(n, table, dtype=object), pa.string()),
-                    pa.array(np.full(n, op, dtype=object), pa.string()),
+                    repeat(table, n),
+                    repeat(op, n),
                     self._encode_row_images(table, before, null_json),
                     self._encode_row_images(table, after, null_json),
                     pa.array(_broadcast(source_us, n, np.int64)),
@@ -138,7 +139,7 @@ class EventSink:
                 [
                     pa.array(_broadcast(emit_us, n, np.int64)),
                     pa.array(self._next_seq(n)),
-                    pa.array(np.full(n, table, dtype=object), pa.string()),
+                    repeat(table, n),
                     lines,
                 ],
                 schema=DYNAMODB_SCHEMA,
@@ -154,7 +155,7 @@ class EventSink:
                 [
                     pa.array(_broadcast(emit_us, n, np.int64)),
                     pa.array(self._next_seq(n)),
-                    pa.array(np.full(n, table, dtype=object), pa.string()),
+                    repeat(table, n),
                     pa.array((np.asarray(event_us) // 86_400_000_000).astype(np.int32)),
                     self.encoder.landing_records(table, rows) if self.encoder else pa.nulls(n, pa.string()),
                 ],
@@ -167,5 +168,7 @@ def take_rows(table: pa.Table, mask: np.ndarray | Sequence[int]) -> pa.Table:
     """Rows of `table` where `mask` is true (or at the given indices)."""
     mask = np.asarray(mask)
     if mask.dtype == bool:
+        if mask.all():
+            return table
         return table.filter(pa.array(mask))
     return table.take(pa.array(mask, type=pa.int64()))

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from generator.columns import contract_table, ints, money, prefixed_ids, strings, timestamps
+from generator.columns import contract_table, ints, money, prefixed_ids, repeat, strings, timestamps
 from generator.context import DAY, HOUR, MINUTE, NEVER, SimContext
 from generator.events import take_rows
 from generator.hashing import mix, pick, unit
@@ -175,9 +175,9 @@ class OrderRows:
             {
                 "order_id": ints(b.order_id[idx]),
                 "customer_id": ints(b.customer_id[idx]),
-                "status": strings(np.broadcast_to(np.asarray(status, dtype=object), (len(idx),))),
+                "status": _status(status, len(idx)),
                 "order_total": money(self.total[idx]),
-                "currency": strings(np.full(len(idx), "EUR", dtype=object)),
+                "currency": repeat("EUR", len(idx)),
                 "shipping_country": strings(b.shipping_country[idx]),
                 "campaign_id": ints(campaign, null=campaign < 0),
                 "cart_id": b.cart_id.take(pa.array(idx, type=pa.int64())),
@@ -222,7 +222,7 @@ class OrderRows:
                 "payment_id": ints(payment_ids),
                 "order_id": ints(self.b.order_id[idx]),
                 "method": strings(PAYMENT_METHODS[method]),
-                "status": strings(status_arr),
+                "status": _status(status, len(idx)),
                 "amount": money(self.total[idx]),
                 "attempt": ints(np.full(len(idx), attempt), pa.int32()),
                 "failure_reason": strings(self.failure[idx], null=~failed),
@@ -250,7 +250,7 @@ class OrderRows:
                 "order_id": ints(self.b.order_id[idx]),
                 "carrier": strings(carrier),
                 "tracking_number": tracking,
-                "status": strings(np.broadcast_to(np.asarray(status, dtype=object), (len(idx),))),
+                "status": _status(status, len(idx)),
                 "shipped_at": timestamps(np.minimum(shipped_us, NEVER - 1), null=shipped_us >= NEVER),
                 "delivered_at": timestamps(np.minimum(delivered_us, NEVER - 1), null=delivered_us >= NEVER),
                 "created_at": timestamps(created_us),
@@ -270,7 +270,7 @@ class OrderRows:
                 "product_id": ints(b.product_id[item_idx]),
                 "warehouse": strings(self.warehouse[order_idx]),
                 "quantity": ints(sign * b.quantity[item_idx], pa.int32()),
-                "reason": strings(np.full(len(item_idx), reason, dtype=object)),
+                "reason": repeat(reason, len(item_idx)),
                 "order_id": ints(b.order_id[order_idx]),
                 "created_at": timestamps(at_us),
                 "updated_at": timestamps(at_us),
@@ -295,12 +295,16 @@ class OrderRows:
                 "order_id": ints(b.order_id[b.item_order[item_idx]]),
                 "order_item_id": ints(item_ids[item_idx]),
                 "reason": strings(reason),
-                "status": strings(np.broadcast_to(np.asarray(status, dtype=object), (len(item_idx),))),
+                "status": _status(status, len(item_idx)),
                 "refund_amount": money(b.line_total_cents[item_idx]),
                 "created_at": timestamps(created_us),
                 "updated_at": timestamps(updated_us),
             },
         )
+
+
+def _status(status: str | np.ndarray, n: int) -> pa.Array:
+    return repeat(status, n) if isinstance(status, str) else strings(np.asarray(status, dtype=object))
 
 
 def _latest(stages: list[tuple[np.ndarray, Any]], default: Any, n: int) -> np.ndarray:

@@ -33,13 +33,15 @@ from generator.entities import (
     product_attributes,
     product_rows,
 )
-from generator.events import CDC_SCHEMA, DYNAMODB_SCHEMA, LANDING_SCHEMA, EventSink, take_rows
+from generator.events import EventSink
 from generator.orders import WAREHOUSES, OrderBatch, simulate_orders
 from generator.pools import COUNTRIES
 from generator.seasonality import day_weights, expected_orders_per_day, times_in_day
 
 SNAPSHOT_TX = -1  # the initial snapshot (op r) is one transaction
-ENTITY_CHUNK = 100_000  # customers/products rows built at a time
+ENTITY_CHUNK = 100_000
+CDC_ORDER = [("emit_us", "ascending"), ("tx_key", "ascending"), ("tx_pos", "ascending")]
+EMIT_ORDER = [("emit_us", "ascending"), ("seq", "ascending")]  # customers/products rows built at a time
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,8 @@ class Simulation:
         self.calendar = CampaignCalendar(self.campaigns, rng)
         self._year_weight = float(day_weights(config.start_date, 365, config).sum())
         self._slice_start = config.start_us
-        self._pending: dict[int, list[tuple[pa.Table, pa.Table, pa.Table]]] = defaultdict(list)
+        # per sink (cdc, dynamodb, landing): slice index -> events waiting for that slice
+        self._pending: list[dict[int, list[pa.Table]]] = [defaultdict(list) for _ in range(3)]
         self._slice_starts = np.array([config.start_us + s.first_day * DAY for s in self.slices], dtype=np.int64)
 
     @property
@@ -426,35 +429,30 @@ class Simulation:
     # ------------------------------------------------------------------ routing
     def _route(self, s: Slice, window: tuple[int, int], n_orders: int) -> SliceOutput:
         """Events that happen in this slice go out now; later ones wait for their slice; events after the end of
-        the simulation are never emitted."""
+        the simulation are never emitted. Each sink's events are sorted by emit time once, so "now", "later"
+        and "never" are contiguous ranges."""
         sink = self.ctx.sink
-        new = (sink.cdc.combined(), sink.dynamodb.combined(), sink.landing.combined())
-        sink.cdc.tables.clear()
-        sink.dynamodb.tables.clear()
-        sink.landing.tables.clear()
-        parts: list[list[pa.Table]] = [[], [], []]
-        for pending in [*self._pending.pop(s.index, []), new]:
-            for k, table in enumerate(pending):
-                emit = table.column("emit_us").to_numpy()
-                now = emit < window[1]
-                parts[k].append(take_rows(table, now))
-                later = ~now & (emit < self.config.end_us)
-                if later.any():
-                    target = np.searchsorted(self._slice_starts, emit[later], side="right") - 1
-                    rest = take_rows(table, later)
-                    for slice_index in np.unique(target):
-                        entry = [t.schema.empty_table() for t in new]
-                        entry[k] = take_rows(rest, target == slice_index)
-                        self._pending[int(slice_index)].append((entry[0], entry[1], entry[2]))
-        cdc, dynamodb, landing = (
-            pa.concat_tables(p).combine_chunks() if p else schema.empty_table()
-            for p, schema in zip(parts, (CDC_SCHEMA, DYNAMODB_SCHEMA, LANDING_SCHEMA), strict=True)
-        )
-        cdc = cdc.sort_by([("emit_us", "ascending"), ("tx_key", "ascending"), ("tx_pos", "ascending")])
-        dynamodb = dynamodb.sort_by([("emit_us", "ascending"), ("seq", "ascending")])
-        landing = landing.sort_by(
-            [("table", "ascending"), ("day", "ascending"), ("emit_us", "ascending"), ("seq", "ascending")]
-        )
+        routed = []
+        for k, (batches, keys) in enumerate(
+            ((sink.cdc, CDC_ORDER), (sink.dynamodb, EMIT_ORDER), (sink.landing, EMIT_ORDER))
+        ):
+            tables = [*self._pending[k].pop(s.index, []), *batches.tables]
+            batches.tables.clear()
+            table = pa.concat_tables(tables).combine_chunks() if tables else batches.schema.empty_table()
+            table = table.sort_by(keys)
+            emit = table.column("emit_us").to_numpy()
+            now_end, never_start = np.searchsorted(emit, [window[1], self.config.end_us])
+            routed.append(table.slice(0, now_end))
+            later = emit[now_end:never_start]
+            if len(later):
+                # copied, so that the pending rows do not keep this slice's buffers alive
+                rest = table.slice(now_end, len(later)).take(pa.array(np.arange(len(later))))
+                target = np.searchsorted(self._slice_starts, later, side="right") - 1
+                bounds = np.flatnonzero(np.diff(target)) + 1
+                for first, last in zip(np.r_[0, bounds], np.r_[bounds, len(later)], strict=True):
+                    self._pending[k][int(target[first])].append(rest.slice(first, last - first))
+        cdc, dynamodb, landing = routed
+        landing = landing.sort_by([("table", "ascending"), ("day", "ascending"), *EMIT_ORDER])
         snapshot = dict(self.ctx.snapshot)
         self.ctx.snapshot.clear()
         return SliceOutput(s.index, window, cdc, dynamodb, landing, snapshot, n_orders)
