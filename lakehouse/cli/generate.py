@@ -27,8 +27,14 @@ def run(
     start_date: str = typer.Option("2026-11-01", help="First simulated day (YYYY-MM-DD, UTC)."),
     abandonment_rate: float = typer.Option(0.7, min=0.0, max=0.99, help="Share of carts that are abandoned."),
     late_fraction: float = typer.Option(0.02, min=0.0, max=0.99, help="Share of changes/clicks committed late."),
+    kinesis_stream: str | None = typer.Option(None, help="Then send the change events to this Kinesis stream."),
+    dynamodb_table: str | None = typer.Option(None, help="Then write user behaviour to this DynamoDB table."),
+    landing: str | None = typer.Option(None, help="Then upload the landing files to s3://bucket/prefix."),
+    endpoint_url: str | None = typer.Option(None, help=generate_live.ENDPOINT_HELP),
+    create_resources: bool = typer.Option(False, help=generate_live.CREATE_HELP),
 ) -> None:
-    """Simulate the shop and write the change streams, landing files and ground-truth snapshot to --out."""
+    """Simulate the shop and write the change streams, landing files and ground-truth snapshot to --out
+    (and, with --kinesis-stream / --dynamodb-table / --landing, push them into AWS or an emulator)."""
     from datetime import date
 
     from rich.console import Console
@@ -58,3 +64,5 @@ def run(
         summary = generate_local(config, out, progress=lambda done, total: bar.update(task, completed=done))
     console.print(summary_table(summary))
     console.print(f"{summary.total_rows:,} rows, {summary.total_events:,} events in {summary.seconds:.1f}s")
+    if kinesis_stream or dynamodb_table or landing:
+        generate_live.push(out, kinesis_stream, dynamodb_table, landing, endpoint_url, create_resources)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from generator.stream import StreamCounts
 
 ENDPOINT_HELP = "AWS endpoint URL (moto, LocalStack); default: $AWS_ENDPOINT_URL, else real AWS."
+CREATE_HELP = "Create the stream, table and landing bucket when missing (emulators; in AWS the CDK does)."
 
 
 def _aws(endpoint_url: str | None, region: str | None) -> AwsConfig:
@@ -57,9 +58,7 @@ def stream(
     scale: float = typer.Option(0.01, min=0.0001, help="Simulator scale (1 = ~1M orders per simulated year)."),
     endpoint_url: str | None = typer.Option(None, help=ENDPOINT_HELP),
     region: str | None = typer.Option(None, help="AWS region; default: $AWS_REGION or us-east-1."),
-    create_resources: bool = typer.Option(
-        False, help="Create the stream, table and landing bucket when missing (emulators; in AWS the CDK does)."
-    ),
+    create_resources: bool = typer.Option(False, help=CREATE_HELP),
 ) -> None:
     """Emit live shop traffic at about RATE events/s until Ctrl-C (or --duration). Ctrl-C finishes the current
     batch, writes buffered landing files and closes every file; a second Ctrl-C aborts."""
@@ -121,20 +120,32 @@ def replay(
     landing: str | None = typer.Option(None, help="s3://bucket/prefix or a folder for landing/ (default: skip)."),
     endpoint_url: str | None = typer.Option(None, help=ENDPOINT_HELP),
     region: str | None = typer.Option(None, help="AWS region; default: $AWS_REGION or us-east-1."),
-    create_resources: bool = typer.Option(
-        False, help="Create the stream, table and landing bucket when missing (emulators; in AWS the CDK does)."
-    ),
+    create_resources: bool = typer.Option(False, help=CREATE_HELP),
     shards: int = typer.Option(1, min=1, help="Shards of the Kinesis stream when it is created."),
 ) -> None:
     """Push a local simulator output into Kinesis, DynamoDB and S3, streaming, with retries (nothing dropped)."""
-    from generator.sinks import replay_local_output
-
     if not source.is_dir():
         raise typer.BadParameter(f"{source} is not a folder; write one with `lakehouse generate run --out DIR`")
-    aws = _aws(endpoint_url, region)
+    push(source, kinesis_stream, dynamodb_table, landing, endpoint_url, create_resources, region=region, shards=shards)
+
+
+def push(
+    source: Path,
+    kinesis_stream: str | None,
+    dynamodb_table: str | None,
+    landing: str | None,
+    endpoint_url: str | None,
+    create_resources: bool,
+    *,
+    region: str | None = None,
+    shards: int = 1,
+) -> None:
+    """Replay a local output into the given targets (empty or None skips one) and print what went where."""
+    from generator.sinks import replay_local_output
+
     summary = replay_local_output(
         source,
-        aws,
+        _aws(endpoint_url, region),
         stream=kinesis_stream or None,
         table=dynamodb_table or None,
         landing_uri=landing or None,

@@ -35,3 +35,16 @@ def s3_objects(client: Any, bucket: str) -> dict[str, bytes]:
         for entry in page.get("Contents", []):
             objects[entry["Key"]] = client.get_object(Bucket=bucket, Key=entry["Key"])["Body"].read()
     return objects
+
+
+def apply_dynamodb_changes(changes: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The table state that the simulator's DynamoDB change lines describe, applied in order."""
+    state: dict[tuple[str, str], dict[str, Any]] = {}
+    for change in changes:
+        attributes = change.get("item") or change["key"]
+        key = (attributes["pk"]["S"], attributes["sk"]["S"])
+        if change["op"] == "put":
+            state[key] = change["item"]
+        else:
+            state.pop(key, None)
+    return state

@@ -13,7 +13,7 @@ from generator.sinks import DeliveryError, DynamoDBSink, RetryPolicy, ensure_res
 from generator.sinks.dynamodb import batches
 from lakehouse.emulator import Emulator
 from tests.integration.sinks.faults import EntryFaults, dynamodb_batch_write, throttle_whole_calls
-from tests.integration.sinks.readback import dynamodb_items
+from tests.integration.sinks.readback import apply_dynamodb_changes, dynamodb_items
 
 pytestmark = pytest.mark.integration
 TABLE = "user-behaviour-test"
@@ -34,18 +34,6 @@ def _changes(n_carts: int) -> list[dict[str, Any]]:
         if cart % 4 == 0:
             changes.extend({"op": "delete", "key": {"pk": pk, "sk": {"S": f"ITEM#{v}"}}} for v in range(3))
     return changes
-
-
-def _expected_state(changes: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-    state: dict[tuple[str, str], dict[str, Any]] = {}
-    for change in changes:
-        attributes = change.get("item") or change["key"]
-        key = (attributes["pk"]["S"], attributes["sk"]["S"])
-        if change["op"] == "put":
-            state[key] = change["item"]
-        else:
-            state.pop(key, None)
-    return state
 
 
 def _sink(emulator: Emulator, max_attempts: int = 8) -> tuple[DynamoDBSink, list[float]]:
@@ -74,7 +62,7 @@ def test_unprocessed_items_are_retried_and_the_final_state_matches_the_writes_in
     written = sink.write(write_request(change) for change in changes)
 
     assert written == len(changes)
-    assert dynamodb_items(sink.client, TABLE) == _expected_state(changes)
+    assert dynamodb_items(sink.client, TABLE) == apply_dynamodb_changes(changes)
     assert faults.injected and sink.stats.retried_entries == len(faults.injected)
     assert sink.stats.delivered == len(changes)
     assert len(sleeps) > 0
@@ -96,7 +84,7 @@ def test_whole_call_throttling_is_retried(emulator: Emulator) -> None:
     changes = _changes(5)
     sink.write(write_request(c) for c in changes)
     assert seen["calls"] > 3 and len(sleeps) >= 3
-    assert dynamodb_items(sink.client, TABLE) == _expected_state(changes)
+    assert dynamodb_items(sink.client, TABLE) == apply_dynamodb_changes(changes)
 
 
 def test_gives_up_after_a_bounded_number_of_attempts_naming_the_keys(emulator: Emulator) -> None:

@@ -4,7 +4,6 @@ arrives complete; the local output replays into the emulator unchanged."""
 from __future__ import annotations
 
 import gzip
-import itertools
 import json
 import os
 import re
@@ -20,10 +19,10 @@ from typing import Any
 import pytest
 
 from generator.config import SimulationConfig
-from generator.sinks import DynamoDBSink, KinesisSink, ensure_resources, replay_local_output
+from generator.sinks import DynamoDBSink, KinesisSink, ensure_resources
 from generator.stream import LiveEvent, StreamTargets, run_stream, simulation_events, stream_config
 from lakehouse.emulator import Emulator
-from tests.integration.sinks.readback import dynamodb_items, kinesis_records, s3_objects
+from tests.integration.sinks.readback import apply_dynamodb_changes, dynamodb_items, kinesis_records, s3_objects
 
 pytestmark = pytest.mark.integration
 SUMMARY = re.compile(
@@ -90,18 +89,6 @@ def test_sigint_finishes_the_batch_writes_buffered_files_and_exits_cleanly(tmp_p
     assert all("pk" in (w.get("item") or w["key"]) for w in behaviour)
 
 
-def _apply(changes: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-    state: dict[tuple[str, str], dict[str, Any]] = {}
-    for change in changes:
-        attributes = change.get("item") or change["key"]
-        key = (attributes["pk"]["S"], attributes["sk"]["S"])
-        if change["op"] == "put":
-            state[key] = change["item"]
-        else:
-            state.pop(key, None)
-    return state
-
-
 def test_live_traffic_reaches_kinesis_dynamodb_and_s3_complete(emulator: Emulator, tmp_path: Path) -> None:
     ensure_resources(emulator.aws, stream="live", shards=2, table="behaviour", buckets=["landing-live"])
     aws = emulator.aws
@@ -120,40 +107,10 @@ def test_live_traffic_reaches_kinesis_dynamodb_and_s3_complete(emulator: Emulato
     changes = (tmp_path / "cdc" / "part-00000.jsonl").read_bytes().splitlines()
     assert Counter(data for _, data in kinesis_records(aws.client("kinesis"), "live")) == Counter(changes)
     assert len(changes) == summary.counts.cdc
-    assert dynamodb_items(aws.client("dynamodb"), "behaviour") == _apply(_jsonl(tmp_path / "dynamodb"))
+    assert dynamodb_items(aws.client("dynamodb"), "behaviour") == apply_dynamodb_changes(_jsonl(tmp_path / "dynamodb"))
     objects = s3_objects(aws.client("s3"), "landing-live")
     assert len(objects) == summary.counts.landing_files
     assert sum(len(gzip.decompress(body).splitlines()) for body in objects.values()) == summary.counts.landing
-
-
-def test_local_output_replays_into_the_emulator_unchanged(emulator: Emulator, tmp_path: Path) -> None:
-    events = itertools.islice(simulation_events(stream_config(SimulationConfig(seed=5, scale=0.005))), 4_000)
-    run_stream(events, StreamTargets(out_dir=tmp_path), rate=1e9, stop=threading.Event())
-    with (tmp_path / "cdc" / "part-00000.jsonl").open("ab") as handle:
-        handle.write(b"this is not json\n")  # a poison line travels on; the consumers quarantine it
-
-    summary = replay_local_output(
-        tmp_path,
-        emulator.aws,
-        stream="cdc",
-        table="user-behaviour",
-        landing_uri="s3://landing/landing",
-        shards=2,
-        show_progress=False,
-    )
-
-    changes = (tmp_path / "cdc" / "part-00000.jsonl").read_bytes().splitlines()
-    stored = kinesis_records(emulator.aws.client("kinesis"), "cdc")
-    assert Counter(data for _, data in stored) == Counter(changes) and summary.cdc_records == len(changes)
-    keys = {data: key for key, data in stored}
-    assert keys[b"this is not json"].startswith("unparseable:part-00000.jsonl:")
-    first = json.loads(changes[0])
-    assert keys[changes[0]] == f"{first['source']['table']}:{first['after'][next(iter(first['after']))]}"
-    assert dynamodb_items(emulator.aws.client("dynamodb"), "user-behaviour") == _apply(_jsonl(tmp_path / "dynamodb"))
-    root = tmp_path / "landing"
-    local = {path.relative_to(root).as_posix(): path.read_bytes() for path in root.rglob("*.gz")}
-    assert s3_objects(emulator.aws.client("s3"), "landing") == {f"landing/{k}": v for k, v in local.items()}
-    assert summary.landing_files == len(local) > 0
 
 
 def test_run_stream_delivers_everything_when_the_source_ends(tmp_path: Path) -> None:
