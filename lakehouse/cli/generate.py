@@ -55,6 +55,8 @@ def run(
         )
     except ValueError as error:
         raise typer.BadParameter(f"{error} (e.g. --start-date 2026-11-01)") from error
+    if out.exists() and not out.is_dir():
+        raise typer.BadParameter(f"{out} is a file; pass a folder to --out", param_hint="--out")
     console = Console()
     with Progress(
         TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/{task.total} days"), TimeElapsedColumn(),
