@@ -53,6 +53,11 @@ from lakehouse.load.demo import batch_load_stage, catalog_stage  # noqa: E402
 
 STAGES += [("batch loads (dlt)", batch_load_stage), ("glue catalog", catalog_stage)]
 
+# dbt builds the marts once silver holds every table (after the CDC and batch-load stages).
+from lakehouse.transform.demo import marts_stage  # noqa: E402
+
+STAGES += [("marts (dbt)", marts_stage)]
+
 
 def run_demo(config: DemoConfig) -> DemoContext:
     console = Console()

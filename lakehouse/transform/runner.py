@@ -249,3 +249,29 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextmanager
+def progress_bar(description: str, console: Any = None) -> Iterator[Callable[[Any], None]]:
+    """A rich progress bar fed by dbt's structured events: yields the callback to pass to `invoke`."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("[dim]{task.fields[node]}"),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=None, node="parsing")
+
+        def on_event(event: Any) -> None:
+            total = getattr(event.data, "total", 0)
+            if total and progress.tasks[0].total != total:
+                progress.update(task, total=total)  # log lines of running nodes carry "index of total"
+            if event.info.name == "NodeFinished":
+                progress.update(task, advance=1, node=event.data.node_info.node_name)
+
+        yield on_event
