@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakehouse.cdc.coerce import build_columns
-from lakehouse.cdc.model import Change, Op, RecordRejected
+from lakehouse.cdc.model import Op, RecordRejected, TableChanges
 from lakehouse.contract import TableContract, get_table
 from lakehouse.settings import BRONZE, table_uri
 
@@ -53,6 +52,7 @@ METADATA_FIELDS: tuple[pa.Field, ...] = (
 METADATA_COLUMNS = frozenset(f.name for f in METADATA_FIELDS)
 TABLE_CONFIGURATION = {"delta.enableChangeDataFeed": "true"}
 COMMIT_RETRIES = 30  # concurrent appends commute; delta-rs rebases and retries them up to this many times
+METADATA_CONFLICT_ATTEMPTS = 5
 
 
 def bronze_schema(contract: TableContract) -> pa.Schema:
@@ -93,24 +93,23 @@ class BronzeRows:
     rejected: dict[int, RecordRejected]
 
 
-def bronze_rows(
-    contract: TableContract, changes: Sequence[Change], *, batch_id: str, ingested_at_us: int
-) -> BronzeRows:
-    """Validate the changes against the contract and lay them out as bronze rows (rejected rows left out)."""
-    columns = build_columns(contract, [c.image for c in changes], [c.op is Op.DELETE for c in changes])
+def bronze_rows(contract: TableContract, changes: TableChanges, *, batch_id: str, ingested_at_us: int) -> BronzeRows:
+    """Validate the changes against the contract and lay them out as bronze rows (rejected rows left out);
+    `rejected` is keyed by the change's index in `changes`."""
+    deletes = pc.equal(changes.ops, Op.DELETE.value)
+    columns = build_columns(contract, changes.images, deletes)
     arrays = {(f"source{name}" if name in METADATA_COLUMNS else name): a for name, a in columns.arrays.items()}
     count = len(changes)
     ingest_day = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ingested_at_us)).date()
-    positions = pa.array([c.position for c in changes], pa.string())
     keys = [pc.cast(arrays[name], pa.string()) for name in contract.primary_key]
-    arrays["_op"] = pa.array([c.op.value for c in changes], pa.string())
-    arrays["_source_position"] = positions
-    arrays["_source_ts"] = pa.array([c.source_ts_us for c in changes], TIMESTAMP_US)
+    arrays["_op"] = changes.ops
+    arrays["_source_position"] = changes.positions
+    arrays["_source_ts"] = changes.source_ts_us.cast(TIMESTAMP_US)
     arrays["_ingested_at"] = pa.array([ingested_at_us] * count, TIMESTAMP_US)
     arrays["_batch_id"] = pa.array([batch_id] * count, pa.string())
-    arrays["_dedup_key"] = pc.binary_join_element_wise(
-        pa.array([contract.name] * count, pa.string()), pc.binary_join_element_wise(*keys, "|"), positions, ":"
-    )
+    table_name = pa.array([contract.name] * count, pa.string())
+    key_text = keys[0] if len(keys) == 1 else pc.binary_join_element_wise(*keys, "|")
+    arrays["_dedup_key"] = pc.binary_join_element_wise(table_name, key_text, changes.positions, ":")
     arrays[PARTITION_COLUMN] = pa.array([ingest_day] * count, pa.date32())
     table = pa.table(arrays)
     if columns.rejected:
@@ -155,23 +154,33 @@ class BronzeWriter:
     def append(self, table: str, rows: pa.Table, *, batch_id: str) -> AppendResult:
         """Append bronze rows (from `bronze_rows`) of one table as one Delta commit, skipping those already there."""
         from deltalake import CommitProperties, write_deltalake
+        from deltalake.exceptions import CommitFailedError
 
         started = time.perf_counter()
-        delta_table = self.open(table)
-        data = self._drop_committed(delta_table, rows)
-        duplicates = rows.num_rows - data.num_rows
-        if not data.num_rows:
-            return AppendResult(table, 0, duplicates, None, (time.perf_counter() - started) * 1000)
-        write_deltalake(
-            delta_table,
-            data,
-            mode="append",
-            schema_mode="merge",
-            commit_properties=CommitProperties(
-                custom_metadata={"lakehouse.batch_id": batch_id, "lakehouse.writer": "cdc-bronze"},
-                max_commit_retries=COMMIT_RETRIES,
-            ),
-        )
+        for attempt in range(1, METADATA_CONFLICT_ATTEMPTS + 1):
+            delta_table = self.open(table)
+            data = self._drop_committed(delta_table, rows)
+            duplicates = rows.num_rows - data.num_rows
+            if not data.num_rows:
+                return AppendResult(table, 0, duplicates, None, (time.perf_counter() - started) * 1000)
+            try:
+                write_deltalake(
+                    delta_table,
+                    data,
+                    mode="append",
+                    schema_mode="merge",
+                    commit_properties=CommitProperties(
+                        custom_metadata={"lakehouse.batch_id": batch_id, "lakehouse.writer": "cdc-bronze"},
+                        max_commit_retries=COMMIT_RETRIES,
+                    ),
+                )
+                break
+            except CommitFailedError:
+                # delta-rs rebases appends over concurrent appends itself, but not over a concurrent metadata
+                # change (a racing table creation, or another consumer adding a new source column): reload the
+                # table and redo the dedup check and the append.
+                if attempt == METADATA_CONFLICT_ATTEMPTS:
+                    raise
         return AppendResult(
             table, data.num_rows, duplicates, delta_table.version(), (time.perf_counter() - started) * 1000
         )

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import pyarrow as pa
@@ -159,6 +159,79 @@ COERCERS: dict[str, Coercer] = {
 }
 
 
+class RowImages(Protocol):
+    """Row images of one table's changes, readable column by column."""
+
+    def __len__(self) -> int: ...
+
+    def names(self) -> set[str]:
+        """Source columns with at least one non-null value."""
+        ...
+
+    def arrow(self, name: str) -> pa.Array | None:
+        """The column as Arrow typed it (nulls when absent), or None when Arrow could not type it."""
+        ...
+
+    def python(self, name: str) -> list[Any]:
+        """The column as Python values (for the value-by-value path)."""
+        ...
+
+    def take(self, indices: Sequence[int]) -> RowImages: ...
+
+
+class DictImages:
+    """Row images as decoded dicts (the per-record decoders)."""
+
+    def __init__(self, images: Sequence[Mapping[str, Any]]) -> None:
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def names(self) -> set[str]:
+        shapes = {tuple(image) for image in self.images}  # few distinct key orders per table
+        candidates = set().union(*shapes)
+        return {n for n in candidates if any(image.get(n) is not None for image in self.images)}
+
+    def arrow(self, name: str) -> pa.Array | None:
+        try:
+            return pa.array(self.python(name))
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            return None
+
+    def python(self, name: str) -> list[Any]:
+        return [image.get(name) for image in self.images]
+
+    def take(self, indices: Sequence[int]) -> DictImages:
+        return DictImages([self.images[i] for i in indices])
+
+
+class StructImages:
+    """Row images as an Arrow struct column (the batch JSON path)."""
+
+    def __init__(self, images: pa.StructArray) -> None:
+        self.images = images
+        self._fields = {images.type.field(i).name: i for i in range(images.type.num_fields)}
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def names(self) -> set[str]:
+        return {name for name in self._fields if pc.struct_field(self.images, name).null_count < len(self.images)}
+
+    def arrow(self, name: str) -> pa.Array | None:
+        if name not in self._fields:
+            return pa.nulls(len(self.images))
+        return pc.struct_field(self.images, name)  # honours the struct's own nulls and offset
+
+    def python(self, name: str) -> list[Any]:
+        array = self.arrow(name)
+        return array.to_pylist() if array is not None else [None] * len(self.images)
+
+    def take(self, indices: Sequence[int]) -> StructImages:
+        return StructImages(self.images.take(pa.array(indices, pa.int64())))
+
+
 @dataclass
 class Columns:
     """Contract-typed Arrow columns for a list of row images, and the rows that did not fit (index -> reason)."""
@@ -167,23 +240,22 @@ class Columns:
     rejected: dict[int, RecordRejected]
 
 
-def build_columns(contract: TableContract, images: Sequence[Mapping[str, Any]], is_delete: Sequence[bool]) -> Columns:
+def build_columns(contract: TableContract, images: RowImages, deletes: pa.Array) -> Columns:
     """Validate and type row images column by column.
 
-    Fast path: Arrow infers each column from the Python values and casts it (strict, vectorised). A column whose
-    values Arrow cannot take as is (wrong types, text numbers out of range, ...) is redone value by value with the
-    coercer of its type, which names each bad value. Primary key columns must be non-null; other non-nullable
-    columns must be non-null except in a delete's before image (REPLICA IDENTITY DEFAULT sends only the key).
-    Keys outside the contract become extra string columns (schema evolution, see docs/cdc.md).
+    Fast path: Arrow types each column from the values and casts it (strict, vectorised). A column Arrow cannot
+    take as is (wrong types, text numbers out of range, ...) is redone value by value with the coercer of its
+    type, which names each bad value. Primary key columns must be non-null; other non-nullable columns must be
+    non-null except in a delete's before image (REPLICA IDENTITY DEFAULT sends only the key). Source columns
+    outside the contract with any non-null value become extra string columns (schema evolution, docs/cdc.md).
     """
     rejected: dict[int, RecordRejected] = {}
     arrays: dict[str, pa.Array] = {}
-    deletes: pa.Array | None = None
     for column in contract.columns:
-        values = [image.get(column.name) for image in images]
-        array = _fast_column(values, column.type)
+        inferred = images.arrow(column.name)
+        array = None if inferred is None else _cast_inferred(inferred, column.type)
         if array is None:
-            array = _slow_column(values, column.type, column.name, contract.name, rejected)
+            array = _slow_column(images.python(column.name), column.type, column.name, contract.name, rejected)
         arrays[column.name] = array
         if not array.null_count:
             continue
@@ -191,8 +263,6 @@ def build_columns(contract: TableContract, images: Sequence[Mapping[str, Any]], 
         if column.name in contract.primary_key:
             reason, what = QuarantineReason.MISSING_PRIMARY_KEY, "primary key column"
         elif not column.nullable:
-            if deletes is None:
-                deletes = pa.array(is_delete, pa.bool_())
             is_null = pc.and_(is_null, pc.invert(deletes))
             reason, what = QuarantineReason.MISSING_REQUIRED_COLUMN, "non-nullable column"
         else:
@@ -200,26 +270,22 @@ def build_columns(contract: TableContract, images: Sequence[Mapping[str, Any]], 
         for index in pc.indices_nonzero(is_null).to_pylist():
             if index not in rejected:
                 rejected[index] = RecordRejected(reason, f"{what} {column.name!r} is missing", contract.name)
-    known = set(arrays)
-    extras = sorted(set().union(*(image.keys() for image in images)) - known)
-    for name in extras:
-        arrays[name] = pa.array(
-            [None if (v := image.get(name)) is None else coerce_extra(v) for image in images], pa.string()
-        )
+    for name in sorted(images.names() - set(arrays)):
+        inferred = images.arrow(name)
+        if inferred is not None and (pa.types.is_string(inferred.type) or pa.types.is_null(inferred.type)):
+            arrays[name] = inferred.cast(pa.string())
+        else:
+            arrays[name] = pa.array([None if v is None else coerce_extra(v) for v in images.python(name)], pa.string())
     return Columns(arrays, rejected)
 
 
-def _fast_column(values: list[Any], logical: str) -> pa.Array | None:
-    """The column via Arrow's own inference and strict casts, or None when a value needs a closer look."""
+def _cast_inferred(inferred: pa.Array, logical: str) -> pa.Array | None:
+    """The column cast strictly from the type Arrow inferred, or None when a value needs a closer look."""
     target = LOGICAL_TYPES[logical]
-    try:
-        inferred = pa.array(values)
-    except (pa.ArrowException, TypeError, ValueError, OverflowError):
-        return None
     kind = inferred.type
     try:
         if pa.types.is_null(kind):
-            return pa.nulls(len(values), target)
+            return pa.nulls(len(inferred), target)
         if logical == "string" or logical == "bool":
             return inferred if kind == target else None
         if logical in ("int32", "int64"):

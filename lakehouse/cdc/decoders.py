@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pajson
 
-from lakehouse.cdc.coerce import parse_iso_timestamp_us
+from lakehouse.cdc.coerce import StructImages, parse_iso_timestamp_us
 from lakehouse.cdc.model import (
+    POSITION_DIGITS,
     Change,
     Ignored,
     IgnoreReason,
     Op,
     QuarantineReason,
     RecordRejected,
+    TableChanges,
     to_position,
 )
-from lakehouse.contract import SourceSystem, TableContract, tables_from
+from lakehouse.contract import MONEY, SourceSystem, TableContract, tables_from
 
 Decoded = Change | Ignored
 
@@ -39,15 +44,135 @@ DYNAMODB_STRUCTURAL_ATTRIBUTES = frozenset({"pk", "sk", "entity"})
 
 
 # ----------------------------------------------------------------------------------------------- Kinesis
-def decode_kinesis_data(data: str | bytes | None) -> Decoded:
-    """Decode the base64 `kinesis.data` of one Kinesis record."""
+def kinesis_payload(data: str | bytes | None) -> bytes | Ignored:
+    """The bytes of one Kinesis record's base64 `data`; empty data or JSON null is a tombstone."""
     if not data:
         return Ignored(IgnoreReason.TOMBSTONE)
     try:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as error:
         raise RecordRejected(QuarantineReason.BAD_BASE64, f"kinesis data is not base64: {error}") from None
-    return decode_change_json(raw)
+    stripped = raw.strip()
+    if not stripped or stripped == b"null":
+        return Ignored(IgnoreReason.TOMBSTONE)
+    return raw
+
+
+def decode_kinesis_data(data: str | bytes | None) -> Decoded:
+    """Decode the base64 `kinesis.data` of one Kinesis record."""
+    payload = kinesis_payload(data)
+    return payload if isinstance(payload, Ignored) else decode_change_json(payload)
+
+
+# The batch path: a whole batch of plain Debezium events parsed by Arrow's JSON reader in one go. Row images are
+# read with the contract's wire types (docs/source-formats.md), so Arrow never guesses them (it would read
+# date-like text as timestamps). Anything unusual in the batch (a wrapped or DMS event, a heartbeat, a value of
+# the wrong wire type, a missing image, ...) makes it return None and the batch takes the per-record path, which
+# names each bad record; tests/unit/cdc/test_cdc_fuzz.py checks that both paths write the same bronze rows.
+_WIRE_TYPES = {
+    "string": pa.string(),
+    "int32": pa.int64(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "bool": pa.bool_(),
+    "date": pa.int64(),
+    "timestamp": pa.int64(),
+    MONEY: pa.string(),
+}
+_SIMPLE_TYPES = (pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.null())
+_DEBEZIUM_FIELDS = {"before", "after", "source", "op", "ts_ms", "transaction"}
+_DEBEZIUM_OP_VALUES = pa.array(list(_DEBEZIUM_OPS), pa.string())
+_OLTP_NAMES = pa.array(list(_OLTP_TABLES), pa.string())
+_MAX_TS_MS = 253_402_300_800_000
+
+
+def _wire_image_type() -> pa.StructType:
+    types: dict[str, pa.DataType] = {}
+    clashes: set[str] = set()
+    for contract in _OLTP_TABLES.values():
+        for column in contract.columns:
+            if types.setdefault(column.name, _WIRE_TYPES[column.type]) != _WIRE_TYPES[column.type]:
+                clashes.add(column.name)  # same name, different wire types across tables: let Arrow infer it
+    return pa.struct([(name, kind) for name, kind in types.items() if name not in clashes])
+
+
+_WIRE_IMAGE = _wire_image_type()
+_DEBEZIUM_BATCH_SCHEMA = pa.schema(
+    [
+        ("op", pa.string()),
+        ("ts_ms", pa.int64()),
+        ("before", _WIRE_IMAGE),
+        ("after", _WIRE_IMAGE),
+        ("source", pa.struct([("table", pa.string()), ("lsn", pa.int64()), ("ts_ms", pa.int64())])),
+    ]
+)
+
+
+def decode_debezium_batch(payloads: Sequence[bytes]) -> list[TableChanges] | None:
+    """Plain Debezium events of one batch, column-wise per table (record indices = positions in `payloads`),
+    or None when the batch needs the per-record path."""
+    if not payloads:
+        return []
+    if any(b"\n" in p or b"\r" in p for p in payloads):
+        return None
+    buffer = b"\n".join(payloads)
+    try:
+        batch = pajson.read_json(
+            pa.BufferReader(buffer),
+            read_options=pajson.ReadOptions(use_threads=True, block_size=max(len(buffer) + 1, 1 << 16)),
+            parse_options=pajson.ParseOptions(
+                explicit_schema=_DEBEZIUM_BATCH_SCHEMA, unexpected_field_behavior="infer", newlines_in_values=False
+            ),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+    if batch.num_rows != len(payloads) or not set(batch.column_names) <= _DEBEZIUM_FIELDS:
+        return None
+    op = batch.column("op").combine_chunks()
+    source = batch.column("source").combine_chunks()
+    after = batch.column("after").combine_chunks()
+    before = batch.column("before").combine_chunks()
+    if op.null_count or source.null_count or not pc.all(pc.is_in(op, value_set=_DEBEZIUM_OP_VALUES)).as_py():
+        return None
+    tables, lsn = pc.struct_field(source, "table"), pc.struct_field(source, "lsn")
+    if tables.null_count or lsn.null_count or not pc.all(pc.is_in(tables, value_set=_OLTP_NAMES)).as_py():
+        return None
+    if pc.min(lsn).as_py() < 0:
+        return None
+    ts_ms = pc.coalesce(pc.struct_field(source, "ts_ms"), batch.column("ts_ms").combine_chunks())
+    if ts_ms.null_count < len(ts_ms):
+        low, high = pc.min_max(ts_ms).values()
+        if low.as_py() < 0 or high.as_py() >= _MAX_TS_MS:
+            return None
+    deletes = pc.equal(op, Op.DELETE.value)
+    if (
+        pc.any(pc.and_(deletes, before.is_null())).as_py()
+        or pc.any(pc.and_(pc.invert(deletes), after.is_null())).as_py()
+    ):
+        return None
+    for image in (before, after):
+        known = set(_WIRE_IMAGE.names)
+        if any(f.name not in known and f.type not in _SIMPLE_TYPES for f in image.type):
+            return None  # an extra column Arrow typed as a timestamp, list or object: keep its text exactly
+    positions = pc.utf8_lpad(pc.cast(lsn, pa.string()), POSITION_DIGITS, "0")
+    source_ts_us = pc.multiply(ts_ms, 1000)
+    changes = []
+    for name in pc.unique(tables).to_pylist():
+        of_table = pc.equal(tables, name)
+        for images, side in ((after, pc.invert(deletes)), (before, deletes)):
+            indices = pc.indices_nonzero(pc.and_(of_table, side))
+            if len(indices):
+                changes.append(
+                    TableChanges(
+                        table=name,
+                        record_indices=indices.to_pylist(),
+                        ops=op.take(indices),
+                        positions=positions.take(indices),
+                        source_ts_us=source_ts_us.take(indices),
+                        images=StructImages(images.take(indices)),
+                    )
+                )
+    return changes
 
 
 def decode_change_json(raw: bytes) -> Decoded:
@@ -96,7 +221,9 @@ def _decode_debezium(event: dict[str, Any]) -> Decoded:
         side = "before" if op is Op.DELETE else "after"
         raise RecordRejected(QuarantineReason.MISSING_IMAGE, f"op {op_code!r} without a {side} image", contract.name)
     position = _debezium_position(source, contract)
-    ts_ms = source.get("ts_ms", event.get("ts_ms"))
+    ts_ms = source.get("ts_ms")
+    if ts_ms is None:
+        ts_ms = event.get("ts_ms")
     return Change(contract.name, op, image, position, _epoch_ms_to_us(ts_ms, contract))
 
 

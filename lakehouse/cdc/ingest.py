@@ -24,7 +24,13 @@ import pyarrow as pa
 
 from lakehouse.cdc.bronze import AppendResult, BronzeRows, BronzeWriter, bronze_rows
 from lakehouse.cdc.config import CdcSettings
-from lakehouse.cdc.decoders import Decoded, decode_dynamodb_record, decode_kinesis_data
+from lakehouse.cdc.decoders import (
+    Decoded,
+    decode_change_json,
+    decode_debezium_batch,
+    decode_dynamodb_record,
+    kinesis_payload,
+)
 from lakehouse.cdc.model import (
     Change,
     Ignored,
@@ -32,6 +38,7 @@ from lakehouse.cdc.model import (
     QuarantineReason,
     RecordRejected,
     SourceRecord,
+    TableChanges,
 )
 from lakehouse.cdc.quarantine import QuarantineEntry, QuarantineWriter
 from lakehouse.contract import get_table
@@ -96,6 +103,35 @@ class BatchOutcome:
         }
 
 
+class _Batch:
+    """Bookkeeping while one batch is decoded: the ignored counts and the records to quarantine."""
+
+    def __init__(self, source: str, records: Sequence[SourceRecord], outcome: BatchOutcome) -> None:
+        self.source, self.records, self.outcome = source, records, outcome
+        self.rejected: list[QuarantineEntry] = []
+        self.decoder_errors = 0
+
+    def ignore(self, ignored: Ignored) -> None:
+        self.outcome.ignored += 1
+        self.outcome.reasons[f"ignored:{ignored.reason}"] += 1
+
+    def reject(self, index: int, error: RecordRejected) -> None:
+        record = self.records[index]
+        self.rejected.append(
+            QuarantineEntry(
+                source=self.source,
+                table=error.table,
+                reason=str(error.reason),
+                detail=error.detail,
+                stream=record.stream,
+                shard=record.shard,
+                record_id=record.record_id,
+                position=record.record_id,
+                raw=record.payload,
+            )
+        )
+
+
 def batch_id_for(records: Sequence[SourceRecord]) -> str:
     """Deterministic per delivered batch: the same records give the same id (quarantine objects overwrite)."""
     if not records:
@@ -143,10 +179,6 @@ def dynamodb_source_records(event: Mapping[str, Any]) -> list[SourceRecord]:
     return records
 
 
-def _decode_kinesis(record: SourceRecord) -> Decoded:
-    return decode_kinesis_data(record.payload)
-
-
 def _decode_dynamodb(record: SourceRecord) -> Decoded:
     return decode_dynamodb_record(record.payload.get("eventName"), record.payload.get("dynamodb"))
 
@@ -161,71 +193,115 @@ class CdcIngestService:
         *,
         writer: BronzeWriter | None = None,
         quarantine: QuarantineWriter | None = None,
+        batch_json: bool = True,
     ) -> None:
         self.settings = settings
+        self.batch_json = batch_json  # False: decode every Kinesis record on its own (the reference path)
         self.writer = writer or BronzeWriter(settings.lake_uri, settings.delta_storage_options())
         self.quarantine = quarantine or QuarantineWriter(settings.quarantine_uri, settings.aws)
 
     def ingest_kinesis_event(self, event: Mapping[str, Any]) -> BatchOutcome:
-        return self.ingest(KINESIS, kinesis_source_records(event), _decode_kinesis)
+        return self._ingest(KINESIS, kinesis_source_records(event), self._kinesis_changes)
 
     def ingest_dynamodb_event(self, event: Mapping[str, Any]) -> BatchOutcome:
-        return self.ingest(DYNAMODB, dynamodb_source_records(event), _decode_dynamodb)
+        def changes(records: Sequence[SourceRecord], batch: _Batch) -> list[TableChanges]:
+            return self._decode_each(batch, [(i, r, r) for i, r in enumerate(records)], _decode_dynamodb)
 
-    def ingest(
-        self, source: str, records: Sequence[SourceRecord], decode: Callable[[SourceRecord], Decoded]
+        return self._ingest(DYNAMODB, dynamodb_source_records(event), changes)
+
+    def _ingest(
+        self,
+        source: str,
+        records: Sequence[SourceRecord],
+        decode: Callable[[Sequence[SourceRecord], _Batch], list[TableChanges]],
     ) -> BatchOutcome:
         outcome = BatchOutcome(source=source, batch_id=batch_id_for(records), received=len(records))
         outcome.bytes = sum(r.size_bytes for r in records)
         arrivals = [r.arrival_ts for r in records if isinstance(r.arrival_ts, int | float)]
         if arrivals:
             outcome.iterator_age_ms = max(0.0, time.time() - min(arrivals)) * 1000
-        by_table: dict[str, list[tuple[SourceRecord, Change]]] = defaultdict(list)
-        rejected: list[QuarantineEntry] = []
-        for record in records:
-            try:
-                decoded = decode(record)
-            except RecordRejected as error:
-                rejected.append(self._entry(source, record, error.reason, error.detail, error.table))
-                continue
-            except Exception as error:  # a decoder bug must not block the shard: keep the record, say why
-                if not any(e.reason == QuarantineReason.DECODER_ERROR for e in rejected):
-                    log.exception("decoder error on record %s (first of this batch)", record.record_id)
-                rejected.append(self._entry(source, record, QuarantineReason.DECODER_ERROR, repr(error), None))
-                continue
-            if isinstance(decoded, Ignored):
-                outcome.ignored += 1
-                outcome.reasons[f"ignored:{decoded.reason}"] += 1
-            else:
-                by_table[decoded.table].append((record, decoded))
+        batch = _Batch(source, records, outcome)
         ingested_at_us = time.time_ns() // 1000
-        rows_by_table: dict[str, pa.Table] = {}
-        for table, pairs in by_table.items():
-            rows = self._bronze_rows(table, [c for _, c in pairs], outcome.batch_id, ingested_at_us)
+        parts: dict[str, list[pa.Table]] = defaultdict(list)
+        kept: dict[str, list[int]] = defaultdict(list)  # record indices per table that reach the commit
+        for changes in decode(records, batch):
+            rows = self._bronze_rows(changes, outcome.batch_id, ingested_at_us)
             for index, why in rows.rejected.items():
-                rejected.append(self._entry(source, pairs[index][0], why.reason, why.detail, table))
-            rows_by_table[table] = rows.table
-            if rows.rejected:
-                by_table[table] = [p for i, p in enumerate(pairs) if i not in rows.rejected]
-        self._quarantine(rejected, outcome)
-        self._append_all(rows_by_table, by_table, outcome)
+                batch.reject(changes.record_indices[index], why)
+            parts[changes.table].append(rows.table)
+            kept[changes.table].extend(i for n, i in enumerate(changes.record_indices) if n not in rows.rejected)
+        self._quarantine(batch.rejected, outcome)
+        rows_by_table = {
+            table: tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
+            for table, tables in parts.items()
+        }
+        self._append_all(rows_by_table, {t: [records[i] for i in kept[t]] for t in kept}, outcome)
         return outcome
 
+    def _kinesis_changes(self, records: Sequence[SourceRecord], batch: _Batch) -> list[TableChanges]:
+        """Base64 per record; then the whole batch through Arrow's JSON reader when it is plain Debezium,
+        else record by record."""
+        payloads: list[tuple[int, SourceRecord, bytes]] = []
+        for index, record in enumerate(records):
+            try:
+                payload = kinesis_payload(record.payload)
+            except RecordRejected as error:
+                batch.reject(index, error)
+                continue
+            if isinstance(payload, Ignored):
+                batch.ignore(payload)
+            else:
+                payloads.append((index, record, payload))
+        fast = None
+        if self.batch_json:
+            try:
+                fast = decode_debezium_batch([payload for _, _, payload in payloads])
+            except Exception:  # a bug in the batch path must not block the shard: the per-record path decides
+                log.exception("batch JSON decoding failed; decoding record by record")
+        if fast is None:
+            return self._decode_each(batch, payloads, decode_change_json)
+        for changes in fast:
+            changes.record_indices = [payloads[i][0] for i in changes.record_indices]
+        return fast
+
     @staticmethod
-    def _bronze_rows(table: str, changes: list[Change], batch_id: str, ingested_at_us: int) -> BronzeRows:
+    def _decode_each(
+        batch: _Batch, items: Sequence[tuple[int, SourceRecord, Any]], decode: Callable[[Any], Decoded]
+    ) -> list[TableChanges]:
+        by_table: dict[str, list[tuple[int, Change]]] = defaultdict(list)
+        for index, record, payload in items:
+            try:
+                decoded = decode(payload)
+            except RecordRejected as error:
+                batch.reject(index, error)
+                continue
+            except Exception as error:  # a decoder bug must not block the shard: keep the record, say why
+                if not batch.decoder_errors:
+                    log.exception("decoder error on record %s (first of this batch)", record.record_id)
+                batch.decoder_errors += 1
+                batch.reject(index, RecordRejected(QuarantineReason.DECODER_ERROR, repr(error)))
+                continue
+            if isinstance(decoded, Ignored):
+                batch.ignore(decoded)
+            else:
+                by_table[decoded.table].append((index, decoded))
+        return [TableChanges.from_changes(table, indexed) for table, indexed in by_table.items()]
+
+    @staticmethod
+    def _bronze_rows(changes: TableChanges, batch_id: str, ingested_at_us: int) -> BronzeRows:
         """Bronze rows for one table; should building them hit a bug, isolate the records that trigger it."""
-        contract = get_table(table)
+        contract = get_table(changes.table)
         try:
             return bronze_rows(contract, changes, batch_id=batch_id, ingested_at_us=ingested_at_us)
         except Exception:
-            log.exception("building bronze rows for %s failed; retrying record by record", table)
+            log.exception("building bronze rows for %s failed; retrying record by record", changes.table)
         parts: list[pa.Table] = []
         rejected: dict[int, RecordRejected] = {}
-        for index, change in enumerate(changes):
+        for index in range(len(changes)):
             try:
-                single = bronze_rows(contract, [change], batch_id=batch_id, ingested_at_us=ingested_at_us)
+                single = bronze_rows(contract, changes.take([index]), batch_id=batch_id, ingested_at_us=ingested_at_us)
             except Exception as error:
-                rejected[index] = RecordRejected(QuarantineReason.DECODER_ERROR, repr(error), table)
+                rejected[index] = RecordRejected(QuarantineReason.DECODER_ERROR, repr(error), changes.table)
                 continue
             if single.rejected:
                 rejected[index] = single.rejected[0]
@@ -233,20 +309,6 @@ class CdcIngestService:
                 parts.append(single.table)
         table_rows = pa.concat_tables(parts, promote_options="permissive") if parts else pa.table({})
         return BronzeRows(table_rows, rejected)
-
-    @staticmethod
-    def _entry(source: str, record: SourceRecord, reason: str, detail: str, table: str | None) -> QuarantineEntry:
-        return QuarantineEntry(
-            source=source,
-            table=table,
-            reason=str(reason),
-            detail=detail,
-            stream=record.stream,
-            shard=record.shard,
-            record_id=record.record_id,
-            position=record.record_id,
-            raw=record.payload,
-        )
 
     def _quarantine(self, entries: list[QuarantineEntry], outcome: BatchOutcome) -> None:
         if not entries:
@@ -267,7 +329,7 @@ class CdcIngestService:
     def _append_all(
         self,
         rows_by_table: dict[str, pa.Table],
-        pairs_by_table: dict[str, list[tuple[SourceRecord, Change]]],
+        records_by_table: dict[str, list[SourceRecord]],
         outcome: BatchOutcome,
     ) -> None:
         """One commit per table. Tables are independent Delta logs, so their commits run in parallel threads
@@ -288,11 +350,11 @@ class CdcIngestService:
             results = [append(t) for t in tables]
         for table, result in zip(tables, results, strict=True):
             if isinstance(result, Exception):
-                pairs = pairs_by_table[table]
+                failed = records_by_table[table]
                 outcome.errors.append(f"bronze append to {table} failed: {result}")
-                outcome.failed += len(pairs)
-                outcome.reasons["failed:commit_error"] += len(pairs)
-                outcome.failed_record_ids.update(record.record_id for record, _ in pairs)
+                outcome.failed += len(failed)
+                outcome.reasons["failed:commit_error"] += len(failed)
+                outcome.failed_record_ids.update(record.record_id for record in failed)
                 continue
             outcome.appended += result.appended
             outcome.appended_by_table[table] = result.appended

@@ -7,9 +7,15 @@ Decoding it gives exactly one of: a `Change` (goes to bronze), an `Ignored` (tom
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from lakehouse.cdc.coerce import RowImages
 
 POSITION_DIGITS = 40
 
@@ -83,6 +89,48 @@ class Change:
     image: dict[str, Any]
     position: str  # 40-digit zero-padded decimal: sorts like the number
     source_ts_us: int | None
+
+
+@dataclass
+class TableChanges:
+    """The changes of one table in a batch, column-wise: what the bronze writer validates and writes.
+
+    `record_indices[i]` is the index, in the delivered batch, of the record that carried change i."""
+
+    table: str
+    record_indices: list[int]
+    ops: pa.Array  # string: c | u | d | r
+    positions: pa.Array  # string, 40 digits
+    source_ts_us: pa.Array  # int64, nullable
+    images: RowImages
+
+    def __len__(self) -> int:
+        return len(self.record_indices)
+
+    def take(self, indices: Sequence[int]) -> TableChanges:
+        """The changes at `indices` (positions in this object)."""
+        selected = pa.array(indices, pa.int64())
+        return TableChanges(
+            table=self.table,
+            record_indices=[self.record_indices[i] for i in indices],
+            ops=self.ops.take(selected),
+            positions=self.positions.take(selected),
+            source_ts_us=self.source_ts_us.take(selected),
+            images=self.images.take(indices),
+        )
+
+    @classmethod
+    def from_changes(cls, table: str, indexed: Sequence[tuple[int, Change]]) -> TableChanges:
+        from lakehouse.cdc.coerce import DictImages
+
+        return cls(
+            table=table,
+            record_indices=[index for index, _ in indexed],
+            ops=pa.array([c.op.value for _, c in indexed], pa.string()),
+            positions=pa.array([c.position for _, c in indexed], pa.string()),
+            source_ts_us=pa.array([c.source_ts_us for _, c in indexed], pa.int64()),
+            images=DictImages([c.image for _, c in indexed]),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from lakehouse.cdc.bronze import bronze_rows
 from lakehouse.cdc.config import CdcSettings
 from lakehouse.cdc.decoders import decode_change_json, decode_dynamodb_record
 from lakehouse.cdc.ingest import CdcIngestService
-from lakehouse.cdc.model import Change, Ignored, RecordRejected
+from lakehouse.cdc.model import Change, Ignored, RecordRejected, TableChanges
 from lakehouse.contract import SourceSystem, tables_from
 from tests.unit.cdc.conftest import kinesis_record
 
@@ -90,7 +90,8 @@ def test_mutated_events_are_typed_or_rejected_row_by_row(events: list[dict[str, 
     changes = [d for d in decoded if isinstance(d, Change)]
     for table in {c.table for c in changes}:
         of_table = [c for c in changes if c.table == table]
-        rows = bronze_rows(get_table(table), of_table, batch_id="fuzz", ingested_at_us=0)
+        columnar = TableChanges.from_changes(table, list(enumerate(of_table)))
+        rows = bronze_rows(get_table(table), columnar, batch_id="fuzz", ingested_at_us=0)
         assert rows.table.num_rows + len(rows.rejected) == len(of_table)
         assert all(0 <= i < len(of_table) for i in rows.rejected)
         for column in get_table(table).primary_key:
@@ -128,7 +129,8 @@ def test_random_dynamodb_records_are_typed_or_rejected(
     except RecordRejected:
         return
     assert isinstance(change, Change)
-    rows = bronze_rows(get_table(change.table), [change], batch_id="fuzz", ingested_at_us=0)
+    changes = TableChanges.from_changes(change.table, [(0, change)])
+    rows = bronze_rows(get_table(change.table), changes, batch_id="fuzz", ingested_at_us=0)
     assert rows.table.num_rows + len(rows.rejected) == 1
 
 
@@ -175,3 +177,42 @@ def test_fuzzed_batches_commit_and_count_every_record(payloads: list[bytes | str
         assert len(lines) == outcome.quarantined
         assert all(line["reason"] and line["record_id"] for line in lines)
         assert {line["record_id"] for line in lines} <= {r["kinesis"]["sequenceNumber"] for r in records}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(kinesis_payloads(), min_size=1, max_size=30), st.booleans())
+def test_batch_json_path_writes_what_the_per_record_path_writes(
+    payloads: list[bytes | str | None], clean: bool
+) -> None:
+    """The Arrow batch path (used when a batch is plain Debezium) against the per-record reference path."""
+    from lakehouse.cdc.decoders import decode_debezium_batch, kinesis_payload
+    from lakehouse.contract import get_table
+
+    raw = [p for p in payloads if isinstance(p, bytes)]
+    if clean:  # mostly valid batches, so that the batch path is taken
+        raw = [p for p in raw if isinstance(assert_decodes_or_rejects(p), Change)]
+    if not raw:
+        return
+    records = [kinesis_record(p, i) for i, p in enumerate(raw)]
+    decoded_payloads = [kinesis_payload(r["kinesis"]["data"]) for r in records]
+    payloads_ok = [p for p in decoded_payloads if isinstance(p, bytes)]  # tombstones never reach a decoder
+    fast = decode_debezium_batch(payloads_ok)
+    if fast is None:
+        return  # the batch needs the per-record path: nothing to compare
+    reference: dict[str, list[tuple[int, Change]]] = {}
+    for index, payload in enumerate(payloads_ok):
+        decoded = decode_change_json(payload)
+        assert isinstance(decoded, Change)  # the batch path only takes batches of plain change events
+        reference.setdefault(decoded.table, []).append((index, decoded))
+
+    def rows_of(changes: list[TableChanges]) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {}
+        for part in changes:
+            built = bronze_rows(get_table(part.table), part, batch_id="b", ingested_at_us=0)
+            rejected = sorted(part.record_indices[i] for i in built.rejected)
+            out.setdefault(part.table, []).extend(built.table.to_pylist())
+            out.setdefault(f"{part.table}:rejected", []).extend({"record": i} for i in rejected)
+        return {k: sorted(v, key=lambda r: json.dumps(r, default=str, sort_keys=True)) for k, v in out.items()}
+
+    expected = rows_of([TableChanges.from_changes(t, pairs) for t, pairs in reference.items()])
+    assert rows_of(fast) == expected
