@@ -221,15 +221,18 @@ class CampaignCalendar:
         self._discount[self.ids] = campaigns.column("discount_pct").to_numpy()
 
     def active(self, ts_us: np.ndarray) -> np.ndarray:
-        """A random campaign running at each timestamp, or -1 when none runs."""
-        running = (ts_us[:, None] >= self._start_us[None, :]) & (ts_us[:, None] < self._end_us[None, :])
-        count = running.sum(axis=1)
-        choice = (self._rng.random(len(ts_us)) * np.maximum(count, 1)).astype(np.int64)
-        # index of the choice-th running campaign per row
-        rank = np.cumsum(running, axis=1) - 1
-        hit = running & (rank == choice[:, None])
-        picked = np.where(count > 0, self.ids[np.argmax(hit, axis=1)], -1)
-        return picked.astype(np.int64)
+        """A random campaign running at each timestamp, or -1 when none runs (memory O(len(ts_us)))."""
+        count = np.zeros(len(ts_us), np.int32)
+        for start, end in zip(self._start_us, self._end_us, strict=True):
+            count += (ts_us >= start) & (ts_us < end)
+        choice = (self._rng.random(len(ts_us)) * np.maximum(count, 1)).astype(np.int32)
+        picked = np.full(len(ts_us), -1, np.int64)
+        seen = np.zeros(len(ts_us), np.int32)
+        for campaign_id, start, end in zip(self.ids, self._start_us, self._end_us, strict=True):
+            running = (ts_us >= start) & (ts_us < end)
+            picked[running & (seen == choice)] = campaign_id
+            seen += running
+        return picked
 
     def channel(self, campaign_ids: np.ndarray) -> np.ndarray:
         return self._channel[np.maximum(campaign_ids, 0)]
