@@ -217,12 +217,18 @@ class StructImages:
         return len(self.images)
 
     def names(self) -> set[str]:
-        return {name for name in self._fields if pc.struct_field(self.images, name).null_count < len(self.images)}
+        return {name for name in self._fields if self._child(name).null_count < len(self.images)}
 
     def arrow(self, name: str) -> pa.Array | None:
         if name not in self._fields:
             return pa.nulls(len(self.images))
-        return pc.struct_field(self.images, name)  # honours the struct's own nulls and offset
+        return self._child(name)
+
+    def _child(self, name: str) -> pa.Array:
+        child = self.images.field(name)
+        if self.images.null_count or self.images.offset or len(child) != len(self.images):
+            return pc.struct_field(self.images, name)  # honours the struct's own nulls and offset
+        return child
 
     def python(self, name: str) -> list[Any]:
         array = self.arrow(name)
