@@ -91,6 +91,8 @@ def stateless_pipeline(name: str, target: LoadTarget) -> Iterator[Pipeline]:
         bucket_url=target.lake_uri,
         credentials=dlt_aws_credentials(target.aws) if is_s3_uri(target.lake_uri) else None,
     )
+    if not is_s3_uri(target.lake_uri):
+        adopt_local_dataset_folder(target.silver_uri)
     with tempfile.TemporaryDirectory(prefix=f"dlt-{name}-") as pipelines_dir:
         yield dlt.pipeline(  # type: ignore[call-overload]
             pipeline_name=name,
@@ -99,6 +101,24 @@ def stateless_pipeline(name: str, target: LoadTarget) -> Iterator[Pipeline]:
             dataset_name=SILVER,
             restore_from_destination=True,
         )
+
+
+def adopt_local_dataset_folder(dataset_path: str) -> None:
+    """Let dlt share a local `<lake>/silver` folder that silver apply created first.
+
+    dlt 1.31's filesystem destination creates the dataset folder with `makedirs(exist_ok=False)` unless its `init`
+    marker is there, so on a local lake it fails when the folder already holds other writers' tables (object
+    stores have no folders, so S3 is unaffected). Writing the marker dlt would write lets it proceed.
+    """
+    import json
+    from pathlib import Path
+
+    from dlt.destinations.impl.filesystem.filesystem import CURRENT_VERSION, INIT_FILE_NAME
+
+    folder = Path(dataset_path)
+    marker = folder / INIT_FILE_NAME
+    if folder.is_dir() and not marker.exists():
+        marker.write_text(json.dumps({"initial_version": CURRENT_VERSION, "current_version": CURRENT_VERSION}))
 
 
 def run_source(

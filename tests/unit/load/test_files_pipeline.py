@@ -110,3 +110,12 @@ def test_bad_files_are_quarantined_and_the_rest_loads(tmp_path: Path, local_targ
     by_position = {e["position"]: e for e in entries}
     assert by_position[None]["stream"].endswith("dt=2026-11-02/part-00000.jsonl.gz")
     assert by_position[2]["payload"] == "{oops" and by_position[2]["reason"].startswith("invalid JSON")
+
+
+def test_loads_into_a_silver_folder_another_writer_created(tmp_path: Path, local_target: LoadTarget) -> None:
+    """Silver apply may create <lake>/silver before the first dlt load on a local lake."""
+    Path(local_target.silver_uri, "orders").mkdir(parents=True)
+    landing = tmp_path / "landing"
+    write_landing_file(landing, "reviews", date(2026, 11, 1), [review(1)])
+    assert load_files(str(landing), local_target).rows == {"reviews": 1}
+    assert Path(local_target.silver_uri, "orders").is_dir()
