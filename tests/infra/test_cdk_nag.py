@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from stacks.constructs.lambda_bundling import PROJECT_ROOT
 from tests.infra.cloud_assembly import CloudAssembly
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("cdk")]
@@ -55,3 +57,28 @@ def test_every_acknowledgement_is_narrow_and_explained(profile: str, assembly: C
         "AwsSolutions-IAM5",
         "W9003",  # CloudFormation-Validate: a number where the schema says string (CDK's own typing)
     }, rules
+
+
+def test_an_unacknowledged_finding_fails_synthesis(tmp_path: Path) -> None:
+    """The checks are wired into `build_app`: a bucket without TLS enforcement or access logs stops the synth."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_s3 as s3
+
+    from stacks.app_builder import build_app
+
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
+    # No bundling: this synthesis is about the validation step, not the assets.
+    app = cdk.App(outdir=str(tmp_path), context={**context, "profile": "localstack", "aws:cdk:bundling-stacks": []})
+    stacks = build_app(app)
+    s3.Bucket(stacks.storage, "Careless")
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    findings = {
+        (v["ruleName"], c["constructPath"])
+        for plugin in report["pluginReports"]
+        for v in plugin["violations"]
+        for c in v["violatingConstructs"]
+    }
+    assert ("AwsSolutions-S1", "lakehouse-localstack-storage/Careless/Resource") in findings
+    assert ("AwsSolutions-S10", "lakehouse-localstack-storage/Careless/Resource") in findings
