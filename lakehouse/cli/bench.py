@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 app = typer.Typer(help="Benchmarks; each prints one JSON line of figures.", no_args_is_help=True)
@@ -77,4 +79,25 @@ def generator(
             bar.update(tasks[phase], completed=done)
 
         figures = run(scale, days, seed=seed, files_days=None if no_files else files_days, progress=progress)
+    typer.echo(json.dumps(figures))
+
+
+@app.command(name="dbt")
+def dbt(
+    scale: float = typer.Option(0.1, min=0.0001, help="Simulator scale of the silver data (1 = ~1M orders/year)."),
+    days: int = typer.Option(31, min=1, help="Simulated days."),
+    seed: int = typer.Option(42, help="Random seed."),
+    new_fraction: float = typer.Option(0.01, min=0.0001, max=0.5, help="Share of newest rows arriving later."),
+    workdir: Path = typer.Option(Path(".bench/dbt"), help="Folder for the snapshot cache, silver and the marts."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON line (no progress)."),
+) -> None:
+    """dbt on DuckDB: full build seconds at a stated scale, then the incremental build after 1% new data."""
+    import json
+
+    from rich.console import Console
+
+    from lakehouse.bench.dbt import run
+
+    with Console(stderr=True, quiet=as_json).status("benchmarking dbt") as status:
+        figures = run(scale, days, seed, new_fraction, workdir, progress=status.update)
     typer.echo(json.dumps(figures))

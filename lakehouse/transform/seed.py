@@ -1,8 +1,10 @@
 """Silver straight from the simulator's ground-truth snapshot, for the dbt benchmark and dbt development.
 
 Silver equals the snapshot by design (silver apply's reconciliation proves it), so building silver from
-`<out>/snapshot/<table>.parquet` exercises the marts on realistic data without running the CDC path. A fraction
-of the newest rows per table (by the contract's event time) can be held back and merged later, as new data.
+`<out>/snapshot/<table>.parquet` exercises the marts on realistic data without running the CDC path. The newest
+rows can be held back and merged later, as new data: every row created after one cutoff time (chosen so that the
+requested fraction of all rows is newer). Children are created after their parents, so what stays in silver
+keeps its foreign keys.
 """
 
 from __future__ import annotations
@@ -39,13 +41,36 @@ def with_lineage(contract: TableContract, table: pa.Table, first_position: int =
     )
 
 
-def split_newest(contract: TableContract, table: pa.Table, fraction: float) -> tuple[pa.Table, pa.Table]:
-    """(older rows, newest `fraction` of rows by the table's event time)."""
-    held = int(table.num_rows * fraction)
-    if held == 0:
+# The column holding when a row came into being, per table (the first one a table has); tables without one
+# (campaigns) are never held back.
+CREATION_COLUMNS = ("created_at", "placed_at", "started_at", "event_ts", "first_seen_at", "added_at", "uploaded_at")
+
+
+def creation_column(contract: TableContract) -> str | None:
+    return next((c for c in CREATION_COLUMNS if c in contract.column_names), None)
+
+
+def creation_cutoff(tables: dict[str, pa.Table], fraction: float) -> int | None:
+    """The creation time (epoch microseconds) after which `fraction` of all rows were created."""
+    import numpy as np
+
+    times = [
+        tables[name].column(column).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        for name, contract in TABLES.items()
+        if (column := creation_column(contract)) and tables[name].num_rows
+    ]
+    if fraction <= 0 or not times:
+        return None
+    return int(np.quantile(np.concatenate(times), 1.0 - fraction))
+
+
+def split_created_after(contract: TableContract, table: pa.Table, cutoff: int | None) -> tuple[pa.Table, pa.Table]:
+    """(rows created up to the cutoff, rows created after it)."""
+    column = creation_column(contract)
+    if cutoff is None or column is None:
         return table, table.slice(0, 0)
-    ordered = table.sort_by([(contract.event_time, "ascending"), *((k, "ascending") for k in contract.primary_key)])
-    return ordered.slice(0, ordered.num_rows - held), ordered.slice(ordered.num_rows - held)
+    newer = pc.greater(table.column(column).cast(pa.int64()), cutoff)
+    return table.filter(pc.invert(newer)), table.filter(newer)
 
 
 def seed_silver(
@@ -60,13 +85,16 @@ def seed_silver(
 
     if not 0.0 <= hold_back < 1.0:
         raise ValueError(f"hold_back must be in [0, 1), got {hold_back}")
-    written, held_back = {}, {}
+    tables = {}
     for name, contract in TABLES.items():
         path = snapshot_dir / f"{name}.parquet"
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing; run `lakehouse generate run --out {snapshot_dir.parent}`")
-        table = pq.read_table(path, schema=contract.arrow_schema())
-        now, later = split_newest(contract, table, hold_back)
+        tables[name] = pq.read_table(path, schema=contract.arrow_schema())
+    cutoff = creation_cutoff(tables, hold_back)
+    written, held_back = {}, {}
+    for name, contract in TABLES.items():
+        now, later = split_created_after(contract, tables[name], cutoff)
         write_deltalake(
             table_uri(lake_uri, SILVER, name),
             with_lineage(contract, now),
@@ -98,7 +126,3 @@ def merge_held_back(seeded: SeededSilver, storage_options: dict[str, str] | None
         )
         merged += rows.num_rows
     return merged
-
-
-def newest_event_time(table: pa.Table, contract: TableContract) -> object:
-    return pc.max(table.column(contract.event_time)).as_py() if table.num_rows else None
