@@ -89,10 +89,11 @@ def simulate_behaviour(
     converted: CartSpec,
     sample_customers: Callable[[int], np.ndarray],
     sample_products: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
-    current_price_cents: Callable[[np.ndarray], np.ndarray],
+    price_at: Callable[[np.ndarray, np.ndarray], np.ndarray],
     campaigns: CampaignCalendar,
 ) -> None:
-    """`sample_products(n_carts, k)` gives k distinct products per cart ([n_carts, k]) and their prices."""
+    """`sample_products(n_carts, k)` gives k distinct products per cart ([n_carts, k]) and their prices;
+    `price_at(product_ids, ts)` the prices in effect at those times."""
     cfg, rng = ctx.config, ctx.rng
     t0, t1 = window
     n_conv = len(converted.order_id)
@@ -132,7 +133,7 @@ def simulate_behaviour(
 
     # ---- carts and their items
     n_aband_items = 1 + rng.binomial(3, 0.35, n_aband)
-    aband_products, aband_prices = sample_products(n_aband, 5)  # the 5th is the removal candidate
+    aband_products, _ = sample_products(n_aband, 5)  # the 5th is the removal candidate
     cart_numbers = np.concatenate([converted.cart_numbers, ctx.ids("cart", n_aband)])
     n_carts = len(cart_numbers)
     cart_session = np.concatenate([np.arange(n_conv), n_conv + np.arange(n_aband)])
@@ -142,7 +143,6 @@ def simulate_behaviour(
     item_cart = np.concatenate([converted.item_cart, n_conv + aband_item_cart])
     item_product = np.concatenate([converted.item_product, aband_products[aband_item_cart, aband_pos]])
     item_qty = np.concatenate([converted.item_quantity, 1 + rng.binomial(1, 0.3, len(aband_item_cart))])
-    item_price = np.concatenate([converted.item_price_cents, aband_prices[aband_item_cart, aband_pos]])
     items_per_cart = np.bincount(item_cart, minlength=n_carts)
     item_pos = np.arange(len(item_cart)) - (np.cumsum(items_per_cart) - items_per_cart)[item_cart]
 
@@ -159,13 +159,16 @@ def simulate_behaviour(
     span_end = np.concatenate([converted.placed_us, end[n_conv : n_conv + n_aband]])
     span = span_end - cart_start
     item_added = cart_start[item_cart] + span[item_cart] * (item_pos + 1) // (items_per_cart[item_cart] + 2)
+    aband_items = len(converted.item_cart)
+    aband_price = price_at(item_product[aband_items:], item_added[aband_items:])
+    item_price = np.concatenate([converted.item_price_cents, aband_price])
 
     removed = rng.random(n_carts) < REMOVED_ITEM_RATE
     removed_product = np.concatenate([converted.removed_product, aband_products[:, 4]])
     removed_cart = np.flatnonzero(removed)
     removed_added = cart_start[removed_cart] + span[removed_cart] // (4 * (items_per_cart[removed_cart] + 2))
     removed_at = cart_start[removed_cart] + span[removed_cart] // (2 * (items_per_cart[removed_cart] + 2))
-    removed_price = current_price_cents(removed_product[removed_cart])
+    removed_price = price_at(removed_product[removed_cart], removed_added)
 
     cart_value = np.bincount(item_cart, weights=item_qty * item_price, minlength=n_carts).astype(np.int64)
     use_campaign = rng.random(n_other) < 0.2

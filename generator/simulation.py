@@ -151,6 +151,8 @@ class Simulation:
         self.calendar = CampaignCalendar(self.campaigns, rng)
         self._year_weight = float(day_weights(config.start_date, 365, config).sum())
         self._slice_start = config.start_us
+        empty = np.zeros(0, np.int64)
+        self._price_changes: tuple[np.ndarray, np.ndarray, np.ndarray] = (empty, empty, empty)
         # per sink (cdc, dynamodb, landing): slice index -> events waiting for that slice
         self._pending: list[dict[int, list[pa.Table]]] = [defaultdict(list) for _ in range(3)]
         self._slice_starts = np.array([config.start_us + s.first_day * DAY for s in self.slices], dtype=np.int64)
@@ -318,11 +320,11 @@ class Simulation:
         wants_campaign = rng.random(n) < SEGMENT_CAMPAIGN_PROPENSITY[segment]
         campaign = np.where(wants_campaign, self.calendar.active(placed), -1)
         n_items = 1 + rng.binomial(4, np.where(segment == 2, 0.4, 0.22))
-        products, prices = self._sample_products(n, 6)
+        products, _ = self._sample_products(n, 6)
         item_order = np.repeat(np.arange(n), n_items)
         item_pos = np.arange(len(item_order)) - (np.cumsum(n_items) - n_items)[item_order]
         product_id = products[item_order, item_pos]
-        unit_price = prices[item_order, item_pos]
+        unit_price = self.price_at(product_id, placed[item_order])
         quantity = 1 + rng.binomial(2, 0.2, len(item_order))
         discount = np.round(quantity * unit_price * self.calendar.discount_pct(campaign)[item_order]).astype(np.int64)
         country = COUNTRIES[customer_country_index(ctx.seed, customer, c.address_version[customer - 1])]
@@ -360,11 +362,22 @@ class Simulation:
             converted,
             sample_customers,
             self._sample_products,
-            lambda ids: self.products.price_cents[ids - 1],
+            self.price_at,
             self.calendar,
         )
         self._restocks(window, len(item_order))
         return n
+
+    def price_at(self, product_ids: np.ndarray, ts_us: np.ndarray) -> np.ndarray:
+        """Prices in effect at `ts_us` (within the current slice): a price changed later in the slice still has
+        its old value."""
+        prices = self.products.price_cents[product_ids - 1].copy()
+        changed, when, old = self._price_changes
+        if len(changed) and len(product_ids):
+            pos = np.minimum(np.searchsorted(changed, product_ids), len(changed) - 1)
+            earlier = (changed[pos] == product_ids) & (ts_us < when[pos])
+            prices[earlier] = old[pos[earlier]]
+        return prices
 
     def _sample_products(self, n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """k distinct active products per row ([n, k] ids and current prices), by popularity."""
@@ -388,6 +401,7 @@ class Simulation:
         changed = np.unique(existing[rng.integers(0, len(existing), n_changes)])
         when = rng.integers(t0, t1, len(changed))
         before = p.rows(ctx.seed, changed)
+        self._price_changes = (changed, when, p.price_cents[changed - 1].copy())
         factor = rng.uniform(0.85, 1.15, len(changed))
         p.price_cents[changed - 1] = np.maximum(np.round(p.price_cents[changed - 1] * factor / 100) * 100 - 1, 99)
         retire = (rng.random(len(changed)) < 0.02) & (p.is_active.sum() > MIN_PRODUCTS + 20)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
 from generator.orders import LEGAL_ORDER_TRANSITIONS
+from tests.unit.generator import readback
 from tests.unit.generator.conftest import Run
 
 PAID_STATUSES = {"paid", "shipped", "delivered", "returned"}
@@ -153,3 +155,18 @@ def test_segments_behave_differently(nov_dec_run: Run) -> None:
         orders_per_segment[segment[order["customer_id"]]] += 1
     rate = {s: orders_per_segment[s] / customers_per_segment[s] for s in customers_per_segment}
     assert rate["vip"] > 1.5 * rate["regular"] > 1.5 * rate["dormant"]
+
+
+def test_items_are_sold_at_the_price_in_effect_when_ordered(nov_dec_run: Run, cdc_events: list[dict]) -> None:
+    history: dict[int, list[tuple[int, str]]] = defaultdict(list)  # product -> [(valid from, price)]
+    for event in cdc_events:
+        if event["source"]["table"] == "products" and event["after"]:
+            after = event["after"]
+            history[after["product_id"]].append((after["updated_at"], after["price"]))
+    changed = 0
+    for item in nov_dec_run.snapshot("order_items").rows:
+        placed_us = (item["created_at"] - readback.EPOCH) // timedelta(microseconds=1)
+        versions = [price for valid_from, price in history[item["product_id"]] if valid_from <= placed_us]
+        assert Decimal(versions[-1]) == item["unit_price"], item
+        changed += len(versions) > 1
+    assert changed, "some items were sold after a price change"
