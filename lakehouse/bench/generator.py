@@ -10,6 +10,8 @@ What counts:
   gzip, Parquet and writing to a temporary folder (deleted afterwards). Run for `files_days` (disk use!).
 - `peak_rss_mb`: the highest resident set size sampled (every 20 ms) during that phase, whole process.
 - `faker_row_by_row_rows_per_s`: seeded Faker building customer rows (dicts) one by one, ~2 s.
+- `*_cpu_s` / `*_rows_per_cpu_s`: the same divided by the process's CPU time (user + system, all threads) instead
+  of wall-clock time: on shared cores (see `load_avg_1m`) wall-clock figures measure the neighbours too.
 """
 
 from __future__ import annotations
@@ -51,13 +53,20 @@ def peak_rss() -> Iterator[dict[str, float]]:
         result["peak_mb"] = max(result["peak_mb"], process.memory_info().rss / 2**20)
 
 
-def faker_row_by_row(seconds: float = 2.0, seed: int = 42) -> float:
-    """Customer rows per second, built one at a time with a seeded Faker (the naive way)."""
+def _cpu_seconds() -> float:
+    import psutil
+
+    times = psutil.Process().cpu_times()
+    return float(times.user + times.system)
+
+
+def faker_row_by_row(seconds: float = 2.0, seed: int = 42) -> tuple[float, float]:
+    """Customer rows per second (wall clock, CPU time), built one at a time with a seeded Faker (the naive way)."""
     from faker import Faker
 
     fake = Faker(["de_DE", "fr_FR", "nl_NL", "en_GB"])
     fake.seed_instance(seed)
-    rows, started = 0, time.perf_counter()
+    rows, started, cpu_started = 0, time.perf_counter(), _cpu_seconds()
     while (elapsed := time.perf_counter() - started) < seconds:
         for _ in range(100):
             first, last = fake.first_name(), fake.last_name()
@@ -76,13 +85,13 @@ def faker_row_by_row(seconds: float = 2.0, seed: int = 42) -> float:
                 "updated_at": fake.date_time_this_year(),
             }
             rows += 1
-    return rows / elapsed
+    return rows / elapsed, rows / max(_cpu_seconds() - cpu_started, 1e-9)
 
 
 def _arrow_phase(config: Any, progress: Progress | None) -> dict[str, Any]:
     from generator.simulation import Simulation
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     simulation = Simulation(config, encode=False)
     rows = events = orders = 0
     days = 0
@@ -96,7 +105,8 @@ def _arrow_phase(config: Any, progress: Progress | None) -> dict[str, Any]:
                 progress("arrow", days, config.days)
     rows += sum(t.num_rows for _, t in simulation.final_snapshot())
     seconds = time.perf_counter() - started
-    return {"rows": rows, "events": events, "orders": orders, "seconds": seconds}
+    cpu = _cpu_seconds() - cpu_started
+    return {"rows": rows, "events": events, "orders": orders, "seconds": seconds, "cpu": cpu}
 
 
 def _files_phase(config: Any, progress: Progress | None) -> dict[str, Any]:
@@ -104,9 +114,10 @@ def _files_phase(config: Any, progress: Progress | None) -> dict[str, Any]:
 
     out = Path(tempfile.mkdtemp(prefix="bench-generator-"))
     try:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
         summary = generate_local(config, out, progress=lambda d, t: progress("files", d, t) if progress else None)
         seconds = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_started
         written = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     finally:
         shutil.rmtree(out, ignore_errors=True)
@@ -115,6 +126,7 @@ def _files_phase(config: Any, progress: Progress | None) -> dict[str, Any]:
         "events": summary.total_events,
         "orders": summary.orders,
         "seconds": seconds,
+        "cpu": cpu,
         "bytes_written": written,
     }
 
@@ -131,14 +143,17 @@ def run(
     from generator.pools import pools
 
     figures: dict[str, Any] = {"benchmark": "generator", "scale": scale, "days": days, "seed": seed}
-    figures["faker_row_by_row_rows_per_s"] = round(faker_row_by_row())
-    started = time.perf_counter()
+    faker_wall, faker_cpu = faker_row_by_row()
+    figures["faker_row_by_row_rows_per_s"] = round(faker_wall)
+    figures["faker_row_by_row_rows_per_cpu_s"] = round(faker_cpu)
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     pools(seed)  # the seeded Faker pools: a fixed cost, counted in the arrow phase's seconds below
-    pool_seconds = time.perf_counter() - started
+    pool_seconds, pool_cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
 
     with peak_rss() as memory:
         arrow = _arrow_phase(SimulationConfig(seed=seed, scale=scale, days=days), progress)
     arrow["seconds"] += pool_seconds
+    arrow["cpu"] += pool_cpu
     figures |= {
         "rows": arrow["rows"],
         "events": arrow["events"],
@@ -147,10 +162,13 @@ def run(
         "rows_per_s": round(arrow["rows"] / arrow["seconds"]),
         "events_per_s": round(arrow["events"] / arrow["seconds"]),
         "peak_rss_mb": round(memory["peak_mb"]),
+        "cpu_s": round(arrow["cpu"], 2),
+        "rows_per_cpu_s": round(arrow["rows"] / arrow["cpu"]),
         "counts": "rows = final-state rows of all 17 contract tables; arrow phase = full simulation to Arrow, "
         "no JSON encoding, no files",
     }
     figures["speedup_vs_faker"] = round(figures["rows_per_s"] / figures["faker_row_by_row_rows_per_s"], 1)
+    figures["speedup_vs_faker_cpu"] = round(figures["rows_per_cpu_s"] / figures["faker_row_by_row_rows_per_cpu_s"], 1)
     if files_days is not None:
         config = SimulationConfig(seed=seed, scale=scale, days=files_days or days)
         with peak_rss() as memory:
@@ -164,6 +182,8 @@ def run(
             "files_events_per_s": round(files["events"] / files["seconds"]),
             "files_mb_written": round(files["bytes_written"] / 2**20),
             "files_peak_rss_mb": round(memory["peak_mb"]),
+            "files_cpu_s": round(files["cpu"], 2),
+            "files_rows_per_cpu_s": round(files["rows"] / files["cpu"]),
         }
     figures["cpus"] = os.cpu_count()
     figures["load_avg_1m"] = round(os.getloadavg()[0], 1)  # other processes share these cores
