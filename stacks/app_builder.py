@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.catalog.stack import CatalogStack
+from stacks.catalog.stack import CatalogStack, workgroup_name
 from stacks.monitoring.stack import MonitoringStack
 from stacks.processing.stack import ProcessingStack
 from stacks.profiles import Profile, profile_from_context
@@ -48,7 +48,7 @@ def build_app(app: cdk.App) -> LakehouseStacks:
         profile.stack_name("monitoring"),
         profile=profile,
         streaming=streaming,
-        athena_workgroup=catalog.workgroup.ref if catalog else None,
+        athena_workgroup=workgroup_name(profile) if profile.analytics else None,
         alert_email=app.node.try_get_context("alert_email"),
         env=env,
     )

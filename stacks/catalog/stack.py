@@ -21,6 +21,10 @@ def database_name(profile: Profile, layer: str) -> str:
     return f"lakehouse_{profile.name}_{layer}"
 
 
+def workgroup_name(profile: Profile) -> str:
+    return f"lakehouse-{profile.name}"
+
+
 class CatalogStack(cdk.Stack):
     """Exposes `databases` (layer -> CfnDatabase) and `workgroup`."""
 
@@ -51,7 +55,7 @@ class CatalogStack(cdk.Stack):
         self.workgroup = athena.CfnWorkGroup(
             self,
             "WorkGroup",
-            name=f"lakehouse-{profile.name}",
+            name=workgroup_name(profile),
             description="Lakehouse queries: enforced result location and encryption, per-query scan cutoff",
             recursive_delete_option=not profile.retain_data,
             work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(

@@ -19,7 +19,9 @@ from stacks.constructs.stream_consumer import StreamConsumer
 from stacks.profiles import Profile
 from stacks.streaming.stack import StreamingStack
 
-QUARANTINED_RECORDS_METRIC = "QuarantinedRecords"  # Powertools metric emitted by the handlers per record
+# Powertools (EMF) metrics of the CDC handlers, per batch, dimensions service=<function> and Source=<source>:
+# emitted by lakehouse/cdc/lambda_runtime.py (publish_metrics).
+RECORDS_RECEIVED, RECORDS_APPENDED, RECORDS_QUARANTINED = "RecordsReceived", "RecordsAppended", "RecordsQuarantined"
 ITERATOR_AGE_ALARM = cdk.Duration.minutes(5)
 PERIOD = cdk.Duration.minutes(5)
 
@@ -50,9 +52,10 @@ class MonitoringStack(cdk.Stack):
                 threshold=0,
                 description=f"{name} raised errors (whole invocations failed, not single records)",
             )
+        for name, source in streaming.cdc_sources.items():
             self._alarm(
                 f"{name}-quarantined",
-                _quarantined(name),
+                _cdc_metric(RECORDS_QUARANTINED, name, source),
                 threshold=0,
                 description=f"{name} quarantined records: see the quarantine bucket for the raw record and reason",
             )
@@ -152,14 +155,16 @@ class MonitoringStack(cdk.Stack):
     ) -> cloudwatch.Dashboard:
         functions = streaming.functions
         consumers = streaming.consumers
+        sources = streaming.cdc_sources
         dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"lakehouse-{profile.name}")
         dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Kinesis records in / read",
+                title="Records in (Kinesis, CDC received) / out (appended to bronze)",
                 left=[
                     streaming.stream.metric_incoming_records(period=PERIOD, statistic="Sum"),
-                    streaming.stream.metric_get_records(period=PERIOD, statistic="Sum"),
+                    *(_labelled(_cdc_metric(RECORDS_RECEIVED, name, source)) for name, source in sources.items()),
                 ],
+                right=[_labelled(_cdc_metric(RECORDS_APPENDED, name, source)) for name, source in sources.items()],
             ),
             cloudwatch.GraphWidget(
                 title="Iterator age (ms)",
@@ -186,7 +191,10 @@ class MonitoringStack(cdk.Stack):
                 title="Duration p95 (ms)",
                 left=[f.function.metric_duration(period=PERIOD, statistic="p95") for f in functions.values()],
             ),
-            cloudwatch.GraphWidget(title="Quarantined records", left=[_quarantined(name) for name in functions]),
+            cloudwatch.GraphWidget(
+                title="Quarantined records",
+                left=[_labelled(_cdc_metric(RECORDS_QUARANTINED, name, source)) for name, source in sources.items()],
+            ),
         )
         if athena_workgroup:
             dashboard.add_widgets(
@@ -207,11 +215,17 @@ class MonitoringStack(cdk.Stack):
         return dashboard
 
 
-def _quarantined(service: str) -> cloudwatch.Metric:
+def _cdc_metric(metric_name: str, function: str, source: str) -> cloudwatch.Metric:
     return cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
-        metric_name=QUARANTINED_RECORDS_METRIC,
-        dimensions_map={"service": service},
+        metric_name=metric_name,
+        dimensions_map={"service": function, "Source": source},
         period=PERIOD,
         statistic="Sum",
     )
+
+
+def _labelled(metric: cloudwatch.Metric) -> cloudwatch.Metric:
+    """Dashboard legend `<metric> <function>` (alarms keep unlabelled metrics: a label turns them into math)."""
+    service = (metric.dimensions or {}).get("service", "")
+    return metric.with_(label=f"{metric.metric_name} {service}")

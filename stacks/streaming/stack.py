@@ -10,6 +10,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kinesis as kinesis
 from constructs import Construct
 
+from lakehouse.cdc.ingest import DYNAMODB, KINESIS  # the `Source` dimension of the CDC metrics
 from lakehouse.settings import (
     BRONZE,
     DYNAMODB_TABLE_ENV,
@@ -36,7 +37,8 @@ LANDING_PREFIX = "landing"
 
 
 class StreamingStack(cdk.Stack):
-    """Exposes `stream`, `table`, `functions` (name -> LakehouseFunction) and `consumers` (name -> StreamConsumer)."""
+    """Exposes `stream`, `table`, `functions` (name -> LakehouseFunction), `consumers` (name -> StreamConsumer) and
+    `cdc_sources` (CDC function name -> the `Source` dimension of its metrics)."""
 
     def __init__(
         self,
@@ -101,6 +103,7 @@ class StreamingStack(cdk.Stack):
                 timeout=cdk.Duration.minutes(15),
             ),
         }
+        self.cdc_sources = {"cdc_kinesis": KINESIS, "cdc_dynamodb": DYNAMODB}
         batching = StreamBatching()
         self.consumers = {
             "cdc_kinesis": StreamConsumer(

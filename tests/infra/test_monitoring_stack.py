@@ -33,7 +33,11 @@ def test_alarm_per_failure_mode(template: dict[str, Any]) -> None:
     assert len(by_metric[("AWS/Lambda", "IteratorAge")]) == 2  # one per stream consumer
     assert len(by_metric[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]) == 2  # one per dead-letter queue
     assert len(by_metric[("AWS/Lambda", "Errors")]) == 3  # one per function
-    assert len(by_metric[("Lakehouse", "QuarantinedRecords")]) == 3
+    quarantined = by_metric[("Lakehouse", "RecordsQuarantined")]  # one per CDC function
+    assert sorted(tuple(sorted((d["Name"], d["Value"]) for d in a["Dimensions"])) for a in quarantined) == [
+        (("Source", "dynamodb"), ("service", "cdc_dynamodb")),
+        (("Source", "kinesis"), ("service", "cdc_kinesis")),
+    ]
     for alarm in by_metric[("AWS/Lambda", "IteratorAge")]:
         assert alarm["Threshold"] == 5 * 60 * 1000
         assert alarm["Statistic"] == "Maximum"
@@ -85,10 +89,11 @@ def test_dashboard_shows_the_pipeline(template: dict[str, Any], assembly: Callab
     body = _dashboard_body(template)
     for needle in (
         "IncomingRecords",
-        "GetRecords.Records",
         "IteratorAge",
         "ApproximateNumberOfMessagesVisible",
-        "QuarantinedRecords",
+        "RecordsQuarantined",
+        "RecordsReceived",
+        "RecordsAppended",
         "Errors",
         "Duration",
         "ProcessedBytes",
@@ -97,3 +102,23 @@ def test_dashboard_shows_the_pipeline(template: dict[str, Any], assembly: Callab
     localstack = _dashboard_body(assembly("localstack").template("lakehouse-localstack-monitoring"))
     assert "IteratorAge" in localstack
     assert "ProcessedBytes" not in localstack  # no Athena there
+
+
+def test_dashboard_and_alarm_metrics_are_the_ones_the_cdc_handlers_emit() -> None:
+    """The names and dimensions used here match what lakehouse.cdc.lambda_runtime publishes (EMF via Powertools)."""
+    from aws_lambda_powertools import Metrics
+
+    from lakehouse.cdc.ingest import BatchOutcome
+    from lakehouse.cdc.lambda_runtime import METRICS_NAMESPACE as EMITTED_NAMESPACE
+    from lakehouse.cdc.lambda_runtime import publish_metrics
+    from stacks.constructs.lakehouse_function import METRICS_NAMESPACE
+    from stacks.monitoring.stack import RECORDS_APPENDED, RECORDS_QUARANTINED, RECORDS_RECEIVED
+
+    metrics = Metrics(namespace=METRICS_NAMESPACE, service="cdc_kinesis")
+    publish_metrics(BatchOutcome(source="kinesis", batch_id="b", received=3, appended=2, quarantined=1), metrics)
+    emf = metrics.serialize_metric_set()
+    emitted = {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert {RECORDS_RECEIVED, RECORDS_APPENDED, RECORDS_QUARANTINED} <= emitted
+    assert set(emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]) == {"service", "Source"}
+    assert emf["Source"] == "kinesis"
+    assert EMITTED_NAMESPACE == METRICS_NAMESPACE
