@@ -101,3 +101,23 @@ def dbt(
     with Console(stderr=True, quiet=as_json).status("benchmarking dbt") as status:
         figures = run(scale, days, seed, new_fraction, workdir, progress=status.update)
     typer.echo(json.dumps(figures))
+
+
+@app.command(name="sinks")
+def sinks(
+    scale: float = typer.Option(0.002, min=0.0001, help="Simulator scale of the replayed output."),
+    days: int = typer.Option(7, min=1, help="Simulated days."),
+    seed: int = typer.Option(42, help="Random seed."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON line (no progress)."),
+) -> None:
+    """AWS sinks on a moto server: Kinesis records/s, DynamoDB writes/s, landing files/s, the client side alone,
+    and a one-PutRecord-per-record baseline."""
+    import json
+
+    from rich.console import Console
+
+    from lakehouse.bench.sinks import run
+
+    with Console(stderr=True, quiet=as_json).status("benchmarking the sinks") as status:
+        figures = run(scale, days, seed, progress=status.update)
+    typer.echo(json.dumps(figures))
