@@ -102,7 +102,9 @@ def generate_local(config: SimulationConfig, out_dir: Path | str, progress: Prog
             for table, parts in piece.snapshot.items():
                 snapshot.write(table, pa.concat_tables(parts))
             orders += piece.orders
-            days_done += simulation.slices[piece.index].days
+            days_done = (piece.window[1] - config.start_us) // 86_400_000_000
+            del piece
+            pa.default_memory_pool().release_unused()  # give freed slice buffers back to the OS
             if progress:
                 progress(days_done, config.days)
         for table, rows in simulation.final_snapshot():

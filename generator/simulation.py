@@ -8,10 +8,13 @@ Everything random comes from one `np.random.default_rng(seed)`, drawn in a fixed
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -154,7 +157,9 @@ class Simulation:
         empty = np.zeros(0, np.int64)
         self._price_changes: tuple[np.ndarray, np.ndarray, np.ndarray] = (empty, empty, empty)
         # per sink (cdc, dynamodb, landing): slice index -> events waiting for that slice
-        self._pending: list[dict[int, list[pa.Table]]] = [defaultdict(list) for _ in range(3)]
+        self._pending: list[dict[int, list[Path]]] = [defaultdict(list) for _ in range(3)]
+        self._spill_dir: Path | None = None
+        self._spilled = 0
         self._slice_starts = np.array([config.start_us + s.first_day * DAY for s in self.slices], dtype=np.int64)
 
     @property
@@ -167,13 +172,34 @@ class Simulation:
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> Iterator[SliceOutput]:
-        for s in self.slices:
-            window = self.window(s)
-            if s.index == 0:
-                for _ in self._initial_state():
-                    yield self._route(s, window, 0)
-            n_orders = self._simulate_slice(s, window)
-            yield self._route(s, window, n_orders)
+        self._spill_dir = Path(tempfile.mkdtemp(prefix="generator-pending-"))
+        try:
+            for s in self.slices:
+                window = self.window(s)
+                if s.index == 0:
+                    for _ in self._initial_state():
+                        yield self._route(s, window, 0)
+                n_orders = self._simulate_slice(s, window)
+                yield self._route(s, window, n_orders)
+        finally:
+            shutil.rmtree(self._spill_dir, ignore_errors=True)
+
+    def _spill(self, table: pa.Table) -> Path:
+        """Events for a later slice wait on disk (Arrow IPC), so memory does not grow with scale x lookahead."""
+        assert self._spill_dir is not None
+        path = self._spill_dir / f"{self._spilled:08d}.arrow"
+        self._spilled += 1
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        return path
+
+    def _unspill(self, paths: list[Path]) -> list[pa.Table]:
+        tables = []
+        for path in paths:
+            with pa.OSFile(str(path), "rb") as source:
+                tables.append(pa.ipc.open_file(source).read_all())
+            path.unlink()
+        return tables
 
     def _tx_keys(self, n: int) -> np.ndarray:
         return -1 - self.ctx.ids("tx", n)
@@ -450,7 +476,7 @@ class Simulation:
         for k, (batches, keys) in enumerate(
             ((sink.cdc, CDC_ORDER), (sink.dynamodb, EMIT_ORDER), (sink.landing, EMIT_ORDER))
         ):
-            tables = [*self._pending[k].pop(s.index, []), *batches.tables]
+            tables = [*self._unspill(self._pending[k].pop(s.index, [])), *batches.tables]
             batches.tables.clear()
             table = pa.concat_tables(tables).combine_chunks() if tables else batches.schema.empty_table()
             table = table.sort_by(keys)
@@ -459,12 +485,11 @@ class Simulation:
             routed.append(table.slice(0, now_end))
             later = emit[now_end:never_start]
             if len(later):
-                # copied, so that the pending rows do not keep this slice's buffers alive
-                rest = table.slice(now_end, len(later)).take(pa.array(np.arange(len(later))))
+                rest = table.slice(now_end, len(later))
                 target = np.searchsorted(self._slice_starts, later, side="right") - 1
                 bounds = np.flatnonzero(np.diff(target)) + 1
                 for first, last in zip(np.r_[0, bounds], np.r_[bounds, len(later)], strict=True):
-                    self._pending[k][int(target[first])].append(rest.slice(first, last - first))
+                    self._pending[k][int(target[first])].append(self._spill(rest.slice(first, last - first)))
         cdc, dynamodb, landing = routed
         landing = landing.sort_by([("table", "ascending"), ("day", "ascending"), *EMIT_ORDER])
         snapshot = dict(self.ctx.snapshot)

@@ -94,15 +94,13 @@ def _arrow_phase(config: Any, progress: Progress | None) -> dict[str, Any]:
     started, cpu_started = time.perf_counter(), _cpu_seconds()
     simulation = Simulation(config, encode=False)
     rows = events = orders = 0
-    days = 0
     for piece in simulation.run():
         rows += sum(t.num_rows for parts in piece.snapshot.values() for t in parts)
         events += piece.cdc.num_rows + piece.dynamodb.num_rows + piece.landing.num_rows
         orders += piece.orders
-        if piece.orders:
-            days += simulation.slices[piece.index].days
-            if progress:
-                progress("arrow", days, config.days)
+        days = (piece.window[1] - config.start_us) // 86_400_000_000
+        if progress:
+            progress("arrow", days, config.days)
     rows += sum(t.num_rows for _, t in simulation.final_snapshot())
     seconds = time.perf_counter() - started
     cpu = _cpu_seconds() - cpu_started
