@@ -16,16 +16,21 @@ import pytest
 from stacks.constructs.lambda_bundling import PROJECT_ROOT
 from tests.infra.cloud_assembly import CloudAssembly
 
+# Profiles whose assets the tests inspect or deploy; the others synthesize templates only (much less I/O).
+BUNDLED_PROFILES = ("dev", "localstack")
 
-def synthesize(profile: str, outdir: Path) -> CloudAssembly:
-    """What `cdk synth -c profile=<profile>` does: the app with cdk.json's context."""
+
+def synthesize(profile: str, outdir: Path, *, bundle: bool = True) -> CloudAssembly:
+    """What `cdk synth -c profile=<profile>` does: the app with cdk.json's context (`bundle=False`: what
+    `cdk synth --exclusively` does for stacks it does not bundle)."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     import aws_cdk as cdk
 
     from stacks.app_builder import build_app
 
     context: dict[str, Any] = json.loads((PROJECT_ROOT / "cdk.json").read_text())["context"]
-    app = cdk.App(outdir=str(outdir), context={**context, "profile": profile})
+    context = {**context, "profile": profile, **({} if bundle else {"aws:cdk:bundling-stacks": []})}
+    app = cdk.App(outdir=str(outdir), context=context)
     build_app(app)
     app.synth()
     return CloudAssembly(outdir)
@@ -38,7 +43,8 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], CloudA
 
     def get(profile: str) -> CloudAssembly:
         if profile not in cache:
-            cache[profile] = synthesize(profile, tmp_path_factory.mktemp(f"cdk-{profile}"))
+            outdir = tmp_path_factory.mktemp(f"cdk-{profile}")
+            cache[profile] = synthesize(profile, outdir, bundle=profile in BUNDLED_PROFILES)
         return cache[profile]
 
     return get
