@@ -49,13 +49,23 @@ EMIT_ORDER = [("emit_us", "ascending"), ("seq", "ascending")]  # customers/produ
 
 @dataclass(frozen=True)
 class Slice:
+    """A time window [t0, t1) with its orders: whole days with their order counts, or part of a busy day with
+    the placement times of its orders (a day with more than `orders_per_slice` orders is split)."""
+
     index: int
-    first_day: int  # offset from the start date
-    orders_per_day: np.ndarray
+    t0: int
+    t1: int
+    first_day: int  # offset of the (first) day from the start date
+    orders_per_day: np.ndarray  # whole days only
+    order_times: np.ndarray | None = None  # part of a day only
 
     @property
-    def days(self) -> int:
-        return len(self.orders_per_day)
+    def days(self) -> float:
+        return (self.t1 - self.t0) / DAY
+
+    @property
+    def orders(self) -> int:
+        return len(self.order_times) if self.order_times is not None else int(self.orders_per_day.sum())
 
 
 @dataclass
@@ -127,14 +137,34 @@ class _Products:
 def plan_slices(config: SimulationConfig, rng: np.random.Generator) -> list[Slice]:
     """Daily order counts (Poisson around the seasonal expectation), grouped into slices."""
     counts = rng.poisson(expected_orders_per_day(config))
+    limit = config.orders_per_slice
     slices: list[Slice] = []
+
+    def day_start(day: int) -> int:
+        return config.start_us + day * DAY
+
+    def whole_days(first: int, end: int) -> None:
+        if end > first:
+            slices.append(Slice(len(slices), day_start(first), day_start(end), first, counts[first:end]))
+
     first, total = 0, 0
     for day, count in enumerate(counts):
-        if day > first and total + count > config.orders_per_slice:
-            slices.append(Slice(len(slices), first, counts[first:day]))
+        if count > limit:  # a busy day (e.g. Black Friday at a large scale): split it by order count
+            whole_days(first, day)
+            times = times_in_day(rng, day_start(day), int(count))
+            parts = -(-int(count) // limit)
+            cuts = [int(count) * k // parts for k in range(parts + 1)]
+            bounds = [day_start(day), *(int(times[c]) for c in cuts[1:-1]), day_start(day + 1)]
+            for k in range(parts):
+                part = times[cuts[k] : cuts[k + 1]]
+                slices.append(Slice(len(slices), bounds[k], bounds[k + 1], day, counts[day:day], part))
+            first, total = day + 1, 0
+            continue
+        if day > first and total + count > limit:
+            whole_days(first, day)
             first, total = day, 0
         total += int(count)
-    slices.append(Slice(len(slices), first, counts[first:]))
+    whole_days(first, len(counts))
     return slices
 
 
@@ -160,15 +190,14 @@ class Simulation:
         self._pending: list[dict[int, list[Path]]] = [defaultdict(list) for _ in range(3)]
         self._spill_dir: Path | None = None
         self._spilled = 0
-        self._slice_starts = np.array([config.start_us + s.first_day * DAY for s in self.slices], dtype=np.int64)
+        self._slice_starts = np.array([s.t0 for s in self.slices], dtype=np.int64)
 
     @property
     def expected_orders(self) -> int:
-        return int(sum(int(s.orders_per_day.sum()) for s in self.slices))
+        return sum(s.orders for s in self.slices)
 
     def window(self, s: Slice) -> tuple[int, int]:
-        t0 = self.config.start_us + s.first_day * DAY
-        return t0, t0 + s.days * DAY
+        return s.t0, s.t1
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> Iterator[SliceOutput]:
@@ -288,7 +317,11 @@ class Simulation:
         self._slice_start = t0
         cfg, ctx, rng = self.config, self.ctx, self.ctx.rng
         days = s.days
-        slice_weight = float(day_weights(cfg.start_date + timedelta(days=s.first_day), days, cfg).sum())
+        first_date = cfg.start_date + timedelta(days=s.first_day)
+        if s.order_times is None:
+            slice_weight = float(day_weights(first_date, len(s.orders_per_day), cfg).sum())
+        else:
+            slice_weight = float(day_weights(first_date, 1, cfg).sum()) * days
 
         # customers: sign-ups, changes (address, segment), erasure requests
         n_signups = int(rng.poisson(SIGNUPS_PER_YEAR_PER_SCALE * cfg.scale * slice_weight / self._year_weight))
@@ -327,9 +360,13 @@ class Simulation:
         self._catalog_changes(s, window, slice_weight)
 
         # orders (from eligible customers, weighted by segment) and their carts/sessions
-        placed = np.concatenate(
-            [times_in_day(rng, t0 + d * DAY, int(k)) for d, k in enumerate(s.orders_per_day)] or [np.zeros(0, np.int64)]
-        ).astype(np.int64)
+        if s.order_times is not None:
+            placed = s.order_times.astype(np.int64)
+        else:
+            placed = np.concatenate(
+                [times_in_day(rng, t0 + d * DAY, int(k)) for d, k in enumerate(s.orders_per_day)]
+                or [np.zeros(0, np.int64)]
+            ).astype(np.int64)
         n = len(placed)
         weights = SEGMENT_ORDER_WEIGHT[c.segment[eligible - 1]]
         cumulative = np.cumsum(weights)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from generator.config import SimulationConfig
@@ -53,3 +55,17 @@ def test_order_volume_scales_linearly_and_with_seasonality() -> None:
         SimulationConfig(scale=1.0, days=28, start_date=SimulationConfig().start_date.replace(year=2027, month=2))
     ).expected_orders
     assert november / 30 > 1.3 * february / 28, "a short run gets its days' seasonal share, not 1/365 of a year"
+
+
+def test_slices_bound_the_orders_held_in_memory_and_cover_the_period() -> None:
+    config = SimulationConfig(scale=0.5, days=31, orders_per_slice=1000)
+    simulation = Simulation(config, encode=False)
+    slices = simulation.slices
+    assert slices[0].t0 == config.start_us and slices[-1].t1 == config.end_us
+    assert all(a.t1 == b.t0 for a, b in pairwise(slices))
+    split = [s for s in slices if s.order_times is not None]
+    assert split, "busy days are split"
+    assert all(s.orders <= 1000 for s in split)
+    assert all(s.t0 <= t < s.t1 for s in split for t in s.order_times)  # type: ignore[union-attr]
+    # a whole-day slice exceeds the limit by at most one day's orders
+    assert max(s.orders for s in slices) < 2000
