@@ -1,7 +1,8 @@
-"""The simulation loop: days are grouped into slices of about `orders_per_slice` orders; each slice generates the
-customers, catalog changes, orders and behaviour that start in it, and receives the events of earlier slices
-that fall into it (later order stages, session ends, late events). Memory holds one slice of events plus a few
-integers per customer and product, so it does not grow with the simulated time.
+"""The simulation loop: time is cut into slices of about `orders_per_slice` orders (quiet days grouped, busy days
+split); each slice generates the customers, catalog changes, orders and behaviour that start in it, and receives
+the events of earlier slices that fall into it (later order stages, session ends, late events), which wait on
+disk meanwhile. Memory holds one slice of events plus a few integers per customer and product, so it does not
+grow with the simulated time or the scale.
 
 Everything random comes from one `np.random.default_rng(seed)`, drawn in a fixed order.
 """
