@@ -125,7 +125,7 @@ def run_source(
     pipeline_name: str,
     source: Any,
     target: LoadTarget,
-    quarantine: Quarantine,
+    quarantine: Quarantine | None = None,
     on_step: StepCallback | None = None,
     files: dict[str, int] | None = None,
 ) -> LoadReport:
@@ -146,8 +146,9 @@ def run_source(
         normalize_info = step("normalize", pipeline.normalize)
         # Written before the load: a failed load is retried from the same files and may quarantine an item
         # twice, which is harmless, while writing after the load could lose items when the process dies between.
-        report.quarantined = quarantine.counts()
-        report.quarantine_files = quarantine.flush()
+        if quarantine:
+            report.quarantined = quarantine.counts()
+            report.quarantine_files = quarantine.flush()
         load_info = step("load", pipeline.load)
         load_info.raise_on_failed_jobs()
         report.rows = {
@@ -198,6 +199,5 @@ def load_api(
     """Pull records updated since the last run from the shop's REST API into silver."""
     from lakehouse.sources.shop_api import shop_api
 
-    quarantine = Quarantine(target.quarantine_uri, new_batch_id(), target.aws)
     source = shop_api(api_url, entities=list(entities) if entities else None, page_size=page_size)
-    return run_source(API_PIPELINE, source, target, quarantine, on_step)
+    return run_source(API_PIPELINE, source, target, on_step=on_step)
