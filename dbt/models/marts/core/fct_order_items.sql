@@ -12,12 +12,12 @@ with items as (
         items.*,
         orders.customer_id,
         orders.placed_at,
-        orders.order_date,
         orders.status as order_status,
-        coalesce(orders.is_paid, false) as is_paid,
+        coalesce({{ is_paid_status('orders.status') }}, false) as is_paid,
+        cast(orders.placed_at as date) as order_date,
         {{ greatest_not_null(['items.updated_at', 'orders.updated_at']) }} as last_changed_at
     from {{ ref('stg_shop__order_items') }} as items
-    left join {{ ref('int_orders_enriched') }} as orders on orders.order_id = items.order_id
+    left join {{ ref('stg_shop__orders') }} as orders on orders.order_id = items.order_id
 ),
 
 changed_items as (

@@ -7,10 +7,26 @@
 ) }}
 
 -- One row per order: amounts, payment outcome, fulfilment, the customer version at order time.
+-- depends_on: {{ ref('stg_shop__orders') }} {{ ref('stg_shop__order_items') }} {{ ref('stg_shop__payments') }}
+-- depends_on: {{ ref('stg_shop__shipments') }} {{ ref('stg_shop__returns') }}
+{% if is_incremental() %}
+with changed_orders as (
+    -- orders with a change to themselves or a child inside the lookback window; only these are rolled up
+    {% for child in ['stg_shop__orders', 'stg_shop__order_items', 'stg_shop__payments', 'stg_shop__shipments',
+                     'stg_shop__returns'] %}
+    select order_id from {{ ref(child) }} where {{ lookback_filter('updated_at', 'last_changed_at') }}
+    {% if not loop.last %}union{% endif %}
+    {% endfor %}
+),
+
+orders as (
+    {{ orders_enriched('changed_orders') }}
+),
+{% else %}
 with orders as (
     select * from {{ ref('int_orders_enriched') }}
-    where {{ lookback_filter('last_changed_at') }}
 ),
+{% endif %}
 
 customers as (
     select customer_sk, customer_id, segment, valid_from, valid_to from {{ ref('dim_customers') }}

@@ -1,0 +1,67 @@
+{#- Sessions to carts to orders: how far each web session got in the funnel. `changed_sessions`, when given, names a
+    relation of session_ids: only those sessions are rolled up (incremental runs). -#}
+{% macro sessions_funnelled(changed_sessions=none) -%}
+{%- set filter = ("where session_id in (select session_id from " ~ changed_sessions ~ ")") if changed_sessions else "" -%}
+with sessions as (
+    select * from {{ ref('stg_web__sessions') }}
+    {{ filter }}
+),
+
+events as (
+    select
+        session_id,
+        count(*) as events,
+        sum(case when event_type = 'product_view' then 1 else 0 end) as product_views,
+        sum(case when event_type = 'add_to_cart' then 1 else 0 end) as add_to_cart_events,
+        sum(case when event_type = 'checkout_start' then 1 else 0 end) as checkout_events,
+        sum(case when event_type = 'purchase' then 1 else 0 end) as purchase_events,
+        max(event_ts) as last_event_at
+    from {{ ref('stg_web__clickstream_events') }}
+    {{ filter }}
+    group by session_id
+),
+
+carts as (
+    select
+        session_id,
+        count(*) as carts,
+        sum(case when status = 'abandoned' then 1 else 0 end) as abandoned_carts,
+        sum(case when status = 'converted' then 1 else 0 end) as converted_carts,
+        sum(cart_value) as cart_value,
+        sum(case when status = 'abandoned' then cart_value else 0 end) as abandoned_cart_value,
+        max(order_id) as order_id,
+        max(updated_at) as last_cart_change_at
+    from {{ ref('stg_web__carts') }}
+    {{ filter }}
+    group by session_id
+)
+
+select
+    sessions.session_id,
+    sessions.web_user_id,
+    sessions.customer_id,
+    sessions.device,
+    sessions.channel,
+    sessions.campaign_id,
+    sessions.started_at,
+    cast(sessions.started_at as date) as session_date,
+    sessions.ended_at,
+    sessions.page_views,
+    coalesce(events.events, 0) as events,
+    coalesce(events.product_views, 0) > 0 as viewed_product,
+    coalesce(carts.carts, 0) > 0 or coalesce(events.add_to_cart_events, 0) > 0 as added_to_cart,
+    coalesce(events.checkout_events, 0) > 0 or coalesce(carts.converted_carts, 0) > 0 as started_checkout,
+    coalesce(carts.converted_carts, 0) > 0 as converted,
+    coalesce(carts.abandoned_carts, 0) > 0 as abandoned_cart,
+    coalesce(carts.carts, 0) as carts,
+    coalesce(carts.abandoned_carts, 0) as abandoned_carts,
+    coalesce(carts.converted_carts, 0) as converted_carts,
+    coalesce(carts.cart_value, 0) as cart_value,
+    coalesce(carts.abandoned_cart_value, 0) as abandoned_cart_value,
+    carts.order_id,
+    {{ greatest_not_null(['sessions.updated_at', 'events.last_event_at', 'carts.last_cart_change_at']) }}
+        as last_changed_at
+from sessions
+left join events on sessions.session_id = events.session_id
+left join carts on sessions.session_id = carts.session_id
+{%- endmacro %}
