@@ -61,7 +61,7 @@ def _node_seconds(run: DbtRun, resource_type: str, incremental: set[str] | None 
 
 def run(
     scale: float = 0.1,
-    days: int = 31,
+    days: int = 365,
     seed: int = 42,
     new_fraction: float = 0.01,
     workdir: Path = Path(".bench/dbt"),

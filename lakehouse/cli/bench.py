@@ -33,6 +33,7 @@ def load(
 def cdc(
     changes: int = typer.Option(1_000_000, min=1, help="Silver: changes applied in the measured run."),
     rows: int = typer.Option(1_000_000, min=1, help="Silver: rows in the table before the measured run."),
+    max_rows: int = typer.Option(None, min=1, help="Silver: bronze rows per merge (default: ApplyPolicy's)."),
     bronze: bool = typer.Option(True, "--bronze/--no-bronze", help="Include the bronze ingest figures."),
     s3: bool = typer.Option(True, "--s3/--no-s3", help="Bronze: also measure on S3 on a moto server process."),
     as_json: bool = typer.Option(False, "--json", help="Print only the JSON line (no progress)."),
@@ -47,7 +48,9 @@ def cdc(
 
     console = Console(stderr=True, quiet=as_json)
     with console.status("benchmarking CDC") as status:
-        figures = run(changes=changes, rows=rows, bronze=bronze, s3=s3, progress=status.update)
+        figures = run(
+            changes=changes, rows=rows, max_rows_per_range=max_rows, bronze=bronze, s3=s3, progress=status.update
+        )
     typer.echo(json.dumps(figures))
 
 
@@ -85,7 +88,9 @@ def generator(
 @app.command(name="dbt")
 def dbt(
     scale: float = typer.Option(0.1, min=0.0001, help="Simulator scale of the silver data (1 = ~1M orders/year)."),
-    days: int = typer.Option(31, min=1, help="Simulated days."),
+    days: int = typer.Option(
+        365, min=1, help="Simulated days; a year keeps the 3-day lookback window near the 1% of new data."
+    ),
     seed: int = typer.Option(42, help="Random seed."),
     new_fraction: float = typer.Option(0.01, min=0.0001, max=0.5, help="Share of newest rows arriving later."),
     workdir: Path = typer.Option(Path(".bench/dbt"), help="Folder for the snapshot cache, silver and the marts."),
