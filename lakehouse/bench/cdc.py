@@ -1,14 +1,15 @@
 """`lakehouse bench cdc`: bronze ingest figures (from lakehouse.bench.cdc_bronze) and silver apply throughput.
 
 Silver: a bronze change log of the `orders` table gets `rows` inserts (version 0) and then `changes` changes
-(version 1: updates of existing keys, new inserts, deletes, and redelivered duplicates). Silver apply runs in a
-fresh child process (so `peak_rss_mb` is silver apply's own high-water mark, not the generator's): first the
-initial load, then the measured apply of the changes into the `rows`-row table.
+(version 1: updates of existing keys, new inserts, deletes, and redelivered duplicates). Silver apply runs in
+fresh child processes (so `peak_rss_mb` is the measured apply's own high-water mark, not the generator's nor the
+initial load's): first the initial load, then the measured apply of the changes into the `rows`-row table.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
 import tempfile
 import time
@@ -106,38 +107,60 @@ def write_bench_bronze(lake: str, rows: int, changes: int, *, commit_rows: int =
         write_deltalake(uri, orders_changes(ids[window], ops[window], positions[window], rng), mode="append")
 
 
-def _apply_in_child(lake: str) -> dict[str, Any]:
-    from lakehouse.silver.apply import apply_table
+def _apply_in_child(lake: str, max_rows_per_range: int, until_version: int | None = None) -> dict[str, Any]:
+    from lakehouse.silver.apply import ApplyPolicy, apply_table
 
-    contract = get_table(TABLE)
-    initial = apply_table(contract, lake, until_version=1)  # version 0 creates the table, 1 loads `rows`
     started = time.perf_counter()
-    measured = apply_table(contract, lake)
-    seconds = time.perf_counter() - started
+    report = apply_table(
+        get_table(TABLE), lake, policy=ApplyPolicy(max_rows_per_range=max_rows_per_range), until_version=until_version
+    )
     return {
-        "initial_load_s": round(initial.seconds, 3),
-        "seconds": seconds,
-        "changes": measured.changes_read,
-        "inserted": measured.inserted,
-        "updated": measured.updated,
-        "deleted": measured.deleted,
-        "ranges": measured.ranges,
+        "seconds": time.perf_counter() - started,
+        "changes": report.changes_read,
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "deleted": report.deleted,
+        "ranges": report.ranges,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
-def bench_silver(changes: int = 1_000_000, rows: int = 1_000_000, workdir: Path | None = None) -> dict[str, Any]:
+def _in_fresh_process(*args: Any) -> dict[str, Any]:
+    """Run silver apply in a new process configured like the silver_apply Lambda (PROCESS_ENVIRONMENT)."""
+    from lakehouse.silver.service import PROCESS_ENVIRONMENT
+
+    saved = {key: os.environ.get(key) for key in PROCESS_ENVIRONMENT}
+    os.environ.update(PROCESS_ENVIRONMENT)  # inherited by the spawned child at start
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return pool.submit(_apply_in_child, *args).result()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def bench_silver(
+    changes: int = 1_000_000, rows: int = 1_000_000, max_rows_per_range: int | None = None, workdir: Path | None = None
+) -> dict[str, Any]:
+    from lakehouse.silver.apply import ApplyPolicy
+
+    max_rows_per_range = max_rows_per_range or ApplyPolicy().max_rows_per_range
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         lake = str(Path(tmp) / "lake")
         write_bench_bronze(lake, rows, changes)
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            child = pool.submit(_apply_in_child, lake).result()
+        # Version 0 creates the bronze table, version 1 holds the initial `rows`: loaded first, not measured.
+        initial = _in_fresh_process(lake, max_rows_per_range, 1)
+        child = _in_fresh_process(lake, max_rows_per_range)
     return {
         "silver_changes": child["changes"],
         "silver_table_rows": rows,
+        "silver_max_rows_per_range": max_rows_per_range,
         "silver_changes_per_s": round(child["changes"] / child["seconds"]),
         "silver_apply_s": round(child["seconds"], 3),
-        "silver_initial_load_s": child["initial_load_s"],
+        "silver_initial_load_s": round(initial["seconds"], 3),
         "silver_merge": {k: child[k] for k in ("inserted", "updated", "deleted", "ranges")},
         "peak_rss_mb": round(child["peak_rss_mb"], 1),
     }
@@ -147,6 +170,7 @@ def run(
     *,
     changes: int = 1_000_000,
     rows: int = 1_000_000,
+    max_rows_per_range: int | None = None,
     bronze: bool = True,
     s3: bool = True,
     progress: Callable[[str], None] | None = None,
@@ -159,6 +183,6 @@ def run(
 
         figures |= bench_bronze(s3=s3, progress=say)
     say(f"silver: writing {rows:,} rows and {changes:,} changes to bronze")
-    figures |= bench_silver(changes=changes, rows=rows)
+    figures |= bench_silver(changes=changes, rows=rows, max_rows_per_range=max_rows_per_range)
     figures["targets"] = {"silver_changes_per_s": 300_000, "peak_rss_mb": 1024}
     return figures

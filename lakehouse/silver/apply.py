@@ -36,9 +36,8 @@ from lakehouse.silver.changes import (
     POSITION,
     SOURCE_TS,
     latest_per_key,
-    normalise_batch,
-    plain_schema,
     plan_ranges,
+    read_changes,
     rows_added_per_version,
 )
 from lakehouse.silver.delta import key_predicate, open_or_create, with_commit_retry
@@ -48,6 +47,7 @@ from lakehouse.silver.tombstones import Tombstones
 log = logging.getLogger(__name__)
 
 APPLIED_AT = "_applied_at"
+MERGE_BATCH_ROWS = 65_536
 APP_ID_PREFIX = "lakehouse-silver-apply"
 
 
@@ -184,11 +184,7 @@ def _apply_range(
 ) -> None:
     # Only the columns silver needs (the dedup key and batch ids are a large share of a bronze row).
     columns = [f.name for f in _arrow_schema(bronze) if f.name not in BRONZE_ONLY_COLUMNS]
-    reader = pa.RecordBatchReader.from_stream(
-        bronze.load_cdf(starting_version=start, ending_version=end, columns=columns)
-    )
-    # Normalised batch by batch, so the view-typed and the plain copy of the range never coexist in full.
-    changes = pa.Table.from_batches([normalise_batch(b) for b in reader], schema=plain_schema(reader.schema))
+    changes = read_changes(bronze, start, end, columns)
     report.ranges += 1
     report.changes_read += changes.num_rows
     changes = changes.drop_columns([c for c in CDF_COLUMNS if c in changes.column_names])
@@ -213,7 +209,8 @@ def _apply_range(
             return
         metrics = (
             silver.merge(
-                source,
+                # Streamed in modest batches: a few huge batches make the merge's working set much larger.
+                source.to_reader(max_chunksize=MERGE_BATCH_ROWS),
                 predicate=key_predicate(contract.primary_key),
                 source_alias="s",
                 target_alias="t",

@@ -7,11 +7,14 @@ change data feed, so memory is bounded by the range size, not the table size.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
 
 # Bronze lineage columns (agreed in notes/interfaces.md; written by lakehouse.cdc's bronze writer).
 OP = "_op"  # c | u | d | r
@@ -20,6 +23,7 @@ SOURCE_TS = "_source_ts"
 BRONZE_ONLY_COLUMNS = ("_ingested_at", "_batch_id", "_dedup_key", "_ingest_date")
 CDF_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
 DELETE = "d"
+_COMPACT_EVERY_BATCHES = 32
 
 
 def plan_ranges(
@@ -72,6 +76,27 @@ def normalise(table: pa.Table) -> pa.Table:
 def normalise_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     target = plain_schema(batch.schema)
     return batch if target == batch.schema else batch.cast(target)
+
+
+def read_changes(bronze: DeltaTable, start: int, end: int, columns: list[str]) -> pa.Table:
+    """The rows bronze versions start..end added (change data feed), as one table with plain Arrow types.
+
+    Batches are normalised and compacted in groups as they stream in: delta-rs' batches keep references to
+    larger decode buffers, so holding them as they come costs about three times the data size."""
+    reader = pa.RecordBatchReader.from_stream(
+        bronze.load_cdf(starting_version=start, ending_version=end, columns=columns)
+    )
+    schema = plain_schema(reader.schema)
+    compacted: list[pa.Table] = []
+    pending: list[pa.RecordBatch] = []
+    for batch in reader:
+        pending.append(normalise_batch(batch))
+        if len(pending) == _COMPACT_EVERY_BATCHES:
+            compacted.append(pa.Table.from_batches(pending, schema=schema).combine_chunks())
+            pending = []
+    if pending:
+        compacted.append(pa.Table.from_batches(pending, schema=schema).combine_chunks())
+    return pa.concat_tables(compacted) if compacted else schema.empty_table()
 
 
 def latest_per_key(changes: pa.Table, primary_key: tuple[str, ...]) -> pa.Table:
