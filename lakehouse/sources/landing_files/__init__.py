@@ -26,7 +26,13 @@ from dlt.sources import DltResource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
 from lakehouse.contract import SourceSystem, TableContract, get_table, tables_from
-from lakehouse.load.quarantine import Quarantine
+from lakehouse.load.quarantine import (
+    MISSING_PRIMARY_KEY,
+    NOT_AN_OBJECT,
+    UNDECODABLE_JSON,
+    UNREADABLE_GZIP,
+    Quarantine,
+)
 from lakehouse.sources.hints import contract_columns, write_disposition
 
 SOURCE_NAME = "landing_files"
@@ -116,32 +122,44 @@ def read_records(
     except (EOFError, OSError, zlib.error) as exc:
         # A truncated or corrupt archive: keep the whole file, load none of it (a partial file is not a fact).
         quarantine.add_file(
-            source=SOURCE_NAME, table=contract.name, stream=file_url, raw=raw, reason=f"unreadable gzip: {exc}"
+            source=SOURCE_NAME,
+            table=contract.name,
+            stream=file_url,
+            raw=raw,
+            reason=UNREADABLE_GZIP,
+            detail=f"{type(exc).__name__}: {exc}",
         )
         return
     for number, line in enumerate(data.splitlines(), start=1):
         if not line.strip():
             continue
-        record, reason = _parse(line, contract)
+        record, reason, detail = _parse(line, contract)
         if record is None:
             quarantine.add_line(
-                source=SOURCE_NAME, table=contract.name, stream=file_url, line_number=number, raw=line, reason=reason
+                source=SOURCE_NAME,
+                table=contract.name,
+                stream=file_url,
+                line_number=number,
+                raw=line,
+                reason=reason,
+                detail=detail,
             )
             continue
         record[LINEAGE_COLUMN] = file_url
         yield record
 
 
-def _parse(line: bytes, contract: TableContract) -> tuple[dict[str, Any] | None, str]:
+def _parse(line: bytes, contract: TableContract) -> tuple[dict[str, Any] | None, str, str]:
+    """(record, "", "") for a valid line, else (None, reason, detail)."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        return None, f"invalid JSON: {exc}"
+        return None, UNDECODABLE_JSON, str(exc)
     if not isinstance(record, dict):
-        return None, f"not a JSON object but {type(record).__name__}"
+        return None, NOT_AN_OBJECT, f"a JSON {type(record).__name__}, not an object"
     missing = [key for key in contract.primary_key if record.get(key) is None]
     if missing:
-        return None, f"primary key column(s) missing or null: {', '.join(missing)}"
+        return None, MISSING_PRIMARY_KEY, f"missing or null: {', '.join(missing)}"
     if any(isinstance(record[key], (dict, list)) for key in contract.primary_key):
-        return None, "primary key value is not a scalar"
-    return record, ""
+        return None, MISSING_PRIMARY_KEY, "the primary key value is not a scalar"
+    return record, "", ""

@@ -67,7 +67,7 @@ def test_bad_files_go_to_the_quarantine_bucket_and_the_rest_loads(emulator: Emul
     body = emulator.aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     (entry,) = [json.loads(line) for line in body.splitlines()]
     assert entry["stream"] == "s3://landing/landing/reviews/dt=2026-11-02/part-00000.jsonl.gz"
-    assert "gzip" in entry["reason"] and entry["position"] is None
+    assert entry["reason"] == "unreadable_gzip" and entry["position"] is None
 
 
 def test_schema_evolution_on_s3(emulator: Emulator, target: LoadTarget) -> None:

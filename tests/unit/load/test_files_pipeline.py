@@ -109,7 +109,8 @@ def test_bad_files_are_quarantined_and_the_rest_loads(tmp_path: Path, local_targ
     entries = [json.loads(line) for line in Path(quarantine_file).read_text().splitlines()]
     by_position = {e["position"]: e for e in entries}
     assert by_position[None]["stream"].endswith("dt=2026-11-02/part-00000.jsonl.gz")
-    assert by_position[2]["payload"] == "{oops" and by_position[2]["reason"].startswith("invalid JSON")
+    assert by_position["2"]["raw_decoded"] == "{oops" and by_position["2"]["reason"] == "undecodable_json"
+    assert by_position[None]["reason"] == "unreadable_gzip"
 
 
 def test_loads_into_a_silver_folder_another_writer_created(tmp_path: Path, local_target: LoadTarget) -> None:

@@ -33,8 +33,8 @@ def test_truncated_gzip_quarantines_the_whole_file(tmp_path: Path) -> None:
     truncated = raw[: len(raw) // 2]
     assert read(truncated, quarantine) == []
     (item,) = quarantine.items
-    assert item.position is None and "gzip" in item.reason
-    assert base64.b64decode(item.payload) == truncated  # the raw bytes are kept
+    assert item.position is None and item.reason == "unreadable_gzip" and item.detail
+    assert item.raw == truncated  # the raw bytes are kept
 
 
 def test_invalid_lines_are_quarantined_with_line_number_and_reason(tmp_path: Path) -> None:
@@ -50,11 +50,9 @@ def test_invalid_lines_are_quarantined_with_line_number_and_reason(tmp_path: Pat
     records = read(gzip.compress("\n".join(lines).encode()), quarantine)
     assert [r["review_id"] for r in records] == [1, 4]
     reasons = {item.position: item.reason for item in quarantine.items}
-    assert set(reasons) == {2, 3, 4}
-    assert reasons[2].startswith("invalid JSON")
-    assert "not a JSON object" in reasons[3]
-    assert "review_id" in reasons[4]
-    assert quarantine.items[0].payload == lines[1]
+    assert reasons == {"2": "undecodable_json", "3": "not_a_json_object", "4": "missing_primary_key"}
+    assert "review_id" in quarantine.items[2].detail
+    assert quarantine.items[0].raw == lines[1].encode()
 
 
 def test_uncompressed_jsonl_is_read_too(tmp_path: Path) -> None:
@@ -70,5 +68,6 @@ def test_quarantine_flush_writes_one_object_per_table_in_the_agreed_layout(tmp_p
     assert path.relative_to(tmp_path / "q").parts[:2] == ("landing_files", "reviews")
     assert path.parent.name.startswith("dt=") and path.name == "batch-1.jsonl"
     (entry,) = [json.loads(line) for line in path.read_text().splitlines()]
-    assert entry["stream"].endswith(".jsonl.gz") and entry["position"] == 1 and entry["batch_id"] == "batch-1"
+    assert entry["stream"].endswith(".jsonl.gz") and entry["position"] == "1" and entry["batch_id"] == "batch-1"
+    assert entry["raw_decoded"] == "not json" and base64.b64decode(entry["raw"]) == b"not json"
     assert quarantine.items == []
