@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import cProfile
 import io
-import os
 import pstats
 import tempfile
 import time
@@ -85,6 +84,7 @@ def _profile_top(action: Callable[[], Any], top: int) -> tuple[Any, list[list[An
 
 def run(files: int, rows_per_file: int, s3: bool = True, profile: bool = False) -> dict[str, Any]:
     from lakehouse.emulator import moto_server
+    from lakehouse.load.demo import environment
 
     rows = files * rows_per_file
     figures: dict[str, Any] = {"benchmark": "load", "table": TABLE, "files": files, "rows": rows}
@@ -103,17 +103,8 @@ def run(files: int, rows_per_file: int, s3: bool = True, profile: bool = False) 
         figures["local"] = local_figures
 
         if s3:
-            with moto_server() as emulator:
-                saved = {k: os.environ.get(k) for k in emulator.env()}
-                os.environ.update(emulator.env())
-                try:
-                    figures["s3"] = _measure_s3(emulator.aws, root, paths, rows)
-                finally:
-                    for key, value in saved.items():
-                        if value is None:
-                            os.environ.pop(key, None)
-                        else:
-                            os.environ[key] = value
+            with moto_server() as emulator, environment(emulator.env()):
+                figures["s3"] = _measure_s3(emulator.aws, root, paths, rows)
     return figures
 
 

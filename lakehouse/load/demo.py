@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,10 +24,10 @@ NEW_CAMPAIGNS = 5
 
 
 @contextmanager
-def emulator_environment(ctx: DemoContext) -> Iterator[None]:
-    """Point boto3, delta-rs and dlt at the demo's emulator for the stage's duration."""
-    saved = {key: os.environ.get(key) for key in ctx.emulator.env()}
-    os.environ.update(ctx.emulator.env())
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block, then put the previous values back."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -36,6 +36,11 @@ def emulator_environment(ctx: DemoContext) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def emulator_environment(ctx: DemoContext) -> AbstractContextManager[None]:
+    """Point boto3, delta-rs and dlt at the demo's emulator for the stage's duration."""
+    return environment(ctx.emulator.env())
 
 
 def _lake(ctx: DemoContext) -> tuple[str, str]:
