@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import CommitProperties, DeltaTable, Transaction
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 
 from lakehouse.contract import SourceSystem, TableContract, tables_from
 from lakehouse.settings import BRONZE, SILVER, table_uri
@@ -225,9 +225,22 @@ def _apply_range(
         report.inserted += int(metrics.get("num_target_rows_inserted", 0))
         report.updated += int(metrics.get("num_target_rows_updated", 0))
         report.deleted += int(metrics.get("num_target_rows_deleted", 0))
+        if _applied_version(DeltaTable(silver_uri, storage_options=storage_options), contract.name) != end:
+            # A merge that changes no row writes no commit (every change was stale): record progress alone.
+            _record_progress(silver_uri, contract.name, end, storage_options)
 
     with_commit_retry(merge, max_attempts=policy.max_commit_attempts)
     report.commit_retries += attempts - 1
+
+
+def _record_progress(silver_uri: str, table: str, version: int, storage_options: dict[str, str] | None) -> None:
+    silver = DeltaTable(silver_uri, storage_options=storage_options)
+    write_deltalake(
+        silver,
+        pa.schema(silver.schema().to_arrow()).empty_table(),
+        mode="append",
+        commit_properties=CommitProperties(app_transactions=[Transaction(app_id(table), version)]),
+    )
 
 
 def _merge_source(latest: pa.Table) -> pa.Table:
