@@ -255,7 +255,7 @@ class Simulation:
             yield None
 
         m = cfg.initial_products
-        p_created = start - rng.integers(30 * DAY, 720 * DAY, m)
+        p_created = start - rng.integers(DAY, 90 * DAY, m)  # a recent catalog: image backfill spans ~90 dt partitions
         self._add_products(m, p_created, op="r")
         yield None
 
@@ -516,7 +516,7 @@ class Simulation:
         ):
             tables = [*self._unspill(self._pending[k].pop(s.index, [])), *batches.tables]
             batches.tables.clear()
-            table = pa.concat_tables(tables).combine_chunks() if tables else batches.schema.empty_table()
+            table = pa.concat_tables(tables) if tables else batches.schema.empty_table()
             table = table.sort_by(keys)
             emit = table.column("emit_us").to_numpy()
             now_end, never_start = np.searchsorted(emit, [window[1], self.config.end_us])
