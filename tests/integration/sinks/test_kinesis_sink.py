@@ -151,3 +151,17 @@ def test_compressed_binary_payloads_round_trip(emulator: Emulator) -> None:
     records = [(f"blob:{i}", zlib.compress(bytes(range(256)) * (i + 1))) for i in range(20)]
     sink.put(records)
     assert kinesis_records(sink.client, STREAM) == records
+
+
+def test_batches_respect_the_record_count_and_byte_limits() -> None:
+    from generator.sinks.kinesis import MAX_BYTES_PER_RECORD, batches
+
+    small = [(f"k:{i}", b"x") for i in range(1_201)]
+    assert [len(b) for b in batches(small)] == [500, 500, 201]
+    big = [(f"k:{i}", b"x" * 900_000) for i in range(12)]  # 6 x 900 kB > 5 MB: 5 per call
+    grouped = list(batches(big))
+    assert [len(b) for b in grouped] == [5, 5, 2] and [r for b in grouped for r in b] == big
+    with pytest.raises(ValueError, match=r"'orders:1' is 1048577 bytes; the limit is 1048576"):
+        list(batches([("orders:1", b"x" * (MAX_BYTES_PER_RECORD - len("orders:1") + 1))]))
+    with pytest.raises(ValueError, match="1-256 characters"):
+        list(batches([("k" * 257, b"{}")]))
