@@ -90,7 +90,6 @@ def batch_load_stage(ctx: DemoContext) -> list[str]:
             f"landing files: {replay.landing_files} files uploaded to {DEMO_LANDING_URI}"
             + (f" (incl. {broken.name}, truncated on purpose)" if broken else ""),
             f"  {files.summary()}",
-            f"  quarantined {files.quarantined_total} item(s): {', '.join(files.quarantine_files) or '-'}",
             f"  second run: {again.loaded} rows, {sum(again.files.values())} files (incremental, state in the lake)",
         ]
 
