@@ -27,7 +27,7 @@ PERIOD = cdk.Duration.minutes(5)
 
 
 class MonitoringStack(cdk.Stack):
-    """Exposes `topic`, `alarms` (name -> Alarm), `dashboard` and `budget`."""
+    """Exposes `topic`, `alarms` (name -> Alarm), `dashboard` and `budget` (None where the profile has none)."""
 
     def __init__(
         self,
@@ -62,14 +62,20 @@ class MonitoringStack(cdk.Stack):
         for alarm in self.alarms.values():
             alarm.add_alarm_action(actions.SnsAction(self.topic))
         self.dashboard = self._dashboard(profile, streaming, athena_workgroup)
-        self.budget = budgets.CfnBudget(
+        self.budget = (
+            self._budget(profile, profile.monthly_budget_usd) if profile.monthly_budget_usd is not None else None
+        )
+
+    def _budget(self, profile: Profile, limit_usd: int) -> budgets.CfnBudget:
+        """Account-wide monthly cost budget: alerts at 80 % of actual and 100 % of forecast spend."""
+        budget = budgets.CfnBudget(
             self,
             "MonthlyBudget",
             budget=budgets.CfnBudget.BudgetDataProperty(
                 budget_name=f"lakehouse-{profile.name}-monthly",
                 budget_type="COST",
                 time_unit="MONTHLY",
-                budget_limit=budgets.CfnBudget.SpendProperty(amount=profile.monthly_budget_usd, unit="USD"),
+                budget_limit=budgets.CfnBudget.SpendProperty(amount=limit_usd, unit="USD"),
             ),
             notifications_with_subscribers=[
                 budgets.CfnBudget.NotificationWithSubscribersProperty(
@@ -86,7 +92,8 @@ class MonitoringStack(cdk.Stack):
                 for kind, percent in (("ACTUAL", 80), ("FORECASTED", 100))
             ],
         )
-        self.budget.node.add_dependency(self.topic)
+        budget.node.add_dependency(self.topic)
+        return budget
 
     def _alert_topic(self, profile: Profile, alert_email: str | None) -> sns.Topic:
         # A customer managed key: CloudWatch and Budgets cannot publish to a topic under the AWS managed SNS key.
