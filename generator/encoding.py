@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from lakehouse.contract import MONEY, get_table
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+ENCODE_BATCH = 100_000
 
 # DynamoDB single-table keys per entity (docs/source-formats.md).
 DYNAMODB_KEYS: dict[str, tuple[str, str]] = {
@@ -89,13 +90,18 @@ class Encoder:
         self._con.close()
 
     def _run(self, sql: str, rows: pa.Table) -> pa.Array:
-        self._con.register("rows_", rows)
-        try:
-            result = self._con.execute(sql).fetch_arrow_table()
-        finally:
-            self._con.unregister("rows_")
-        column = result.column(0)
-        return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+        """Runs `sql` over `rows` in batches of ENCODE_BATCH rows (bounded DuckDB result buffers)."""
+        chunks: list[pa.Array] = []
+        for offset in range(0, max(rows.num_rows, 1), ENCODE_BATCH):
+            self._con.register("rows_", rows.slice(offset, ENCODE_BATCH))
+            try:
+                result = self._con.execute(sql).fetch_arrow_table()
+            finally:
+                self._con.unregister("rows_")
+            chunks.extend(result.column(0).chunks)
+        if not chunks:
+            return pa.array([], pa.string())
+        return chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks)
 
     def _cached(self, kind: str, table: str, build: Any) -> str:
         key = (kind, table)
