@@ -44,8 +44,6 @@ class LandingWriter:
             table, day = str(tables[start]), EPOCH + timedelta(days=int(days[start]))
             folder = self.root / table / f"dt={day.isoformat()}"
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"part-{part:05d}.jsonl.gz").write_bytes(
-                gzip_bytes(line_bytes(lines.slice(start, end - start)))
-            )
+            (folder / f"part-{part:05d}.jsonl.gz").write_bytes(gzip_bytes(line_bytes(lines.slice(start, end - start))))
             self.counts[table] += int(end - start)
             self.files += 1
