@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -95,7 +96,11 @@ def handler_environment(lake_uri: str, quarantine_uri: str, aws: AwsConfig, *, q
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:
-        yield
+        with warnings.catch_warnings():
+            if quiet:
+                # With metrics disabled Powertools never flushes, so per-batch dimensions warn about overwriting.
+                warnings.filterwarnings("ignore", message="Dimension .* has already been added")
+            yield
     finally:
         for key, old in saved.items():
             if old is None:
