@@ -9,7 +9,9 @@ Entry points (stable; other workstreams call these):
   `landing/<table>/dt=YYYY-MM-DD/part-*.jsonl.gz`, `snapshot/<table>.parquet`, `manifest.json`).
   `progress(days_done, days_total)` is called after each slice. Same config -> byte-identical files.
 - `generator.simulation.Simulation(config).run()`: the same simulation as an iterator of `SliceOutput`s
-  (events already JSON-encoded, in emit order) for sinks that are not local files (Kinesis, DynamoDB, S3).
+  (`cdc` / `dynamodb` / `landing` event tables already JSON-encoded, in emit order; `snapshot` final rows) for
+  sinks that are not local files (Kinesis, DynamoDB, S3); afterwards `final_snapshot()` yields (table, rows)
+  chunks of customers, products and campaigns. `Simulation(config, encode=False)` skips JSON (benchmark).
 - `generator.entities.generate_entity(entity, count, seed=42, start_id=1, as_of_us=None) -> pa.Table`:
   deterministic contract-typed rows of `customers`, `products` or `campaigns` (for the REST API).
 - `generator.entities.campaigns_for(config) -> pa.Table`: the campaigns of a simulation (what orders reference).
