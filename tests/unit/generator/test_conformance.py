@@ -133,3 +133,16 @@ def test_landing_files_replay_to_the_snapshot_in_event_date_partitions(nov_dec_r
         latest[tuple(row[c] for c in contract.primary_key)] = row
     assert latest == nov_dec_run.snapshot(table).by_key()
     assert latest, f"no {table} records"
+
+
+def test_manifest_counts_match_the_files(nov_dec_run: Run, cdc_events: list[dict], dynamodb_writes: list[dict]) -> None:
+    import json
+
+    manifest = json.loads((nov_dec_run.out / "manifest.json").read_text())
+    assert manifest["config"] == nov_dec_run.config.to_dict()
+    for table, rows in manifest["rows"]["by_table"].items():
+        assert pq.read_metadata(nov_dec_run.out / "snapshot" / f"{table}.parquet").num_rows == rows
+    assert sum(sum(ops.values()) for ops in manifest["events"]["cdc"].values()) == len(cdc_events)
+    assert sum(manifest["events"]["dynamodb"].values()) == len(dynamodb_writes)
+    for table, records in manifest["events"]["landing"].items():
+        assert len(readback.landing(nov_dec_run.out, table)) == records
