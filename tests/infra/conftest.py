@@ -1,12 +1,16 @@
-"""CDK fixtures: each profile is synthesized at most once per test session, into a session temp folder.
+"""CDK fixtures: each profile is synthesized at most once per test session.
 
-All infra tests carry `xdist_group("cdk")`, so under `pytest -n 2 --dist loadgroup` one worker runs them all and
-the synthesis is not repeated in the other worker."""
+Under pytest-xdist both workers share one synthesis: the assemblies live in the session's shared temp folder and a
+file lock makes the second worker wait for and reuse the first one's. (The infra tests carry `xdist_group("cdk")`
+for `--dist loadgroup`, but with pytest 9.2 and pytest-xdist 3.8 that grouping has no effect: xdist renames
+`item._nodeid`, which pytest 9.2 no longer reads. So the tests must not rely on running in one worker.)"""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,15 +40,37 @@ def synthesize(profile: str, outdir: Path, *, bundle: bool = True) -> CloudAssem
     return CloudAssembly(outdir)
 
 
+def _session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder shared by every worker of this test session (xdist gives each worker a subfolder of one root)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    shared = root / "cdk-assemblies"
+    shared.mkdir(exist_ok=True)
+    return shared
+
+
+def shared_synthesis(folder: Path, profile: str) -> CloudAssembly:
+    """The profile's assembly in `folder`, synthesized by whichever process gets there first."""
+    outdir = folder / profile
+    done = folder / f"{profile}.done"
+    with (folder / f"{profile}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            shutil.rmtree(outdir, ignore_errors=True)  # a half-written one from a failed attempt
+            synthesize(profile, outdir, bundle=profile in BUNDLED_PROFILES)
+            done.touch()
+    return CloudAssembly(outdir)
+
+
 @pytest.fixture(scope="session")
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], CloudAssembly]:
     """`assembly("dev")` -> the synthesized cloud assembly of that profile (synthesized on first use)."""
+    folder = _session_dir(tmp_path_factory)
     cache: dict[str, CloudAssembly] = {}
 
     def get(profile: str) -> CloudAssembly:
         if profile not in cache:
-            outdir = tmp_path_factory.mktemp(f"cdk-{profile}")
-            cache[profile] = synthesize(profile, outdir, bundle=profile in BUNDLED_PROFILES)
+            cache[profile] = shared_synthesis(folder, profile)
         return cache[profile]
 
     return get

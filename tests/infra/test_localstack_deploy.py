@@ -3,7 +3,7 @@ would into LocalStack): every stack reaches CREATE_COMPLETE and the resources ex
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +24,12 @@ pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("cdk")]
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's default account
 
 
-@pytest.fixture(scope="module")
-def deployed(
-    assembly: Callable[[str], CloudAssembly], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[AwsConfig, dict[str, dict[str, Any]]]]:
-    """A fresh moto server process with every localstack-profile stack created in dependency order."""
+def test_localstack_profile_deploys_into_moto_cloudformation(
+    assembly: Callable[[str], CloudAssembly], tmp_path: Path
+) -> None:
+    """One test, not several over a module fixture: xdist may split a module between workers (see conftest), and
+    each split would deploy ~700 MB of assets again."""
     cloud_assembly = assembly("localstack")
-    workdir = tmp_path_factory.mktemp("assets")
     with moto_server() as emulator, pytest.MonkeyPatch.context() as env:
         for key, value in emulator.env().items():
             env.setenv(key, value)
@@ -38,15 +37,16 @@ def deployed(
         bootstrap(aws, ACCOUNT, REGION)
         stacks = {}
         for name in cloud_assembly.stack_names():
-            publish_assets(cloud_assembly, name, aws, ACCOUNT, REGION, Path(workdir))
+            publish_assets(cloud_assembly, name, aws, ACCOUNT, REGION, tmp_path)
             stacks[name] = create_stack(aws, name, without_moto_quirks(cloud_assembly.template(name)))
             if stacks[name]["StackStatus"] != "CREATE_COMPLETE":
                 break  # later stacks depend on this one
-        yield aws, stacks
+        check_every_stack_reached_create_complete(stacks)
+        check_buckets_stream_table_and_queues_exist(aws)
+        check_functions_and_event_source_mappings_are_wired(aws)
 
 
-def test_every_stack_reaches_create_complete(deployed: tuple[AwsConfig, dict[str, dict[str, Any]]]) -> None:
-    _, stacks = deployed
+def check_every_stack_reached_create_complete(stacks: dict[str, dict[str, Any]]) -> None:
     assert {name: s["StackStatus"] for name, s in stacks.items()} == {
         "lakehouse-localstack-storage": "CREATE_COMPLETE",
         "lakehouse-localstack-streaming": "CREATE_COMPLETE",
@@ -54,8 +54,7 @@ def test_every_stack_reaches_create_complete(deployed: tuple[AwsConfig, dict[str
     }
 
 
-def test_buckets_stream_table_and_queues_exist(deployed: tuple[AwsConfig, dict[str, dict[str, Any]]]) -> None:
-    aws, _ = deployed
+def check_buckets_stream_table_and_queues_exist(aws: AwsConfig) -> None:
     buckets = {b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]}
     for purpose in ("landing", "lake", "quarantine", "athena-results", "access-logs"):
         assert f"lakehouse-localstack-{purpose}-{ACCOUNT}-{REGION}" in buckets
@@ -68,8 +67,7 @@ def test_buckets_stream_table_and_queues_exist(deployed: tuple[AwsConfig, dict[s
     assert len(aws.client("sqs").list_queues()["QueueUrls"]) == 2
 
 
-def test_functions_and_event_source_mappings_are_wired(deployed: tuple[AwsConfig, dict[str, dict[str, Any]]]) -> None:
-    aws, _ = deployed
+def check_functions_and_event_source_mappings_are_wired(aws: AwsConfig) -> None:
     lambda_ = aws.client("lambda")
     functions = {f["Handler"].split(".")[1]: f for f in lambda_.list_functions()["Functions"]}
     assert set(functions) == {"cdc_kinesis", "cdc_dynamodb", "silver_apply"}
