@@ -31,7 +31,6 @@ def streams_stage(ctx: DemoContext) -> list[str]:
     """Create the stream and the table on the emulator and replay the simulator's change output into them."""
     from generator.sinks.replay import replay_local_output
     from generator.sinks.resources import ensure_resources
-
     from lakehouse.load.demo import emulator_environment
 
     out_dir, _, _ = _paths(ctx)
@@ -90,13 +89,15 @@ def silver_stage(ctx: DemoContext) -> list[str]:
     events = ctx.results.get("simulation", {}).get("events", {})
     quarantined = quarantined_per_table(Path(quarantine))
     title = "CDC: source events -> bronze -> silver, reconciled with the ground truth"
-    headers = ("table", "events", "bronze rows", "silver rows", "quarantined", "matching", "missing", "extra")
-    view = Table(*headers, "differing", title=title)
+    view = Table(title=title, caption="rows per table; missing / extra / differing: silver vs the snapshot")
+    view.add_column("table", no_wrap=True)
+    for header in ("events", "bronze", "silver", "quarantined", "match", "missing", "extra", "differing"):
+        view.add_column(header, justify="right")
     for contract in tables:
         name, r = contract.name, results[contract.name]
         view.add_row(
             name, f"{events.get(name, 0):,}", f"{bronze_rows(lake, name):,}", f"{r.actual_rows:,}",
-            f"{quarantined.get(name, 0):,}", f"{r.matching:,}", str(r.missing), str(r.extra), str(r.differing),
+            f"{quarantined.get(name, 0):,}", f"{r.matching:,}", f"{r.missing:,}", f"{r.extra:,}", f"{r.differing:,}",
             style=None if r.ok else "bold red",
         )  # fmt: skip
     ctx.console.print(view)
