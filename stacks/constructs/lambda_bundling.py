@@ -142,7 +142,12 @@ def installed_dependencies(source: FunctionSource, *, log: Any = sys.stderr) -> 
         *("--requirement", str(source.requirements), "--constraint", str(source.constraints)),
     ]
     try:
-        subprocess.run(command, check=True)
+        if subprocess.run(command, check=False).returncode != 0:
+            raise RuntimeError(
+                f"pip could not install {source.requirements.relative_to(source.root)} for Lambda arm64 / Python "
+                f"{LAMBDA_PYTHON_VERSION} (its error is above). Every pin needs a manylinux aarch64 wheel; "
+                "the first synth also needs PyPI access."
+            )
         prune(staging)
         # Atomic publish: a concurrent synth either sees no entry or a complete one.
         staging.rename(target)

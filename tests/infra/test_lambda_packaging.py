@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from stacks.constructs.lambda_bundling import (
+    DEPS_CACHE,
     LAMBDA_SIZE_LIMIT_BYTES,
     PROJECT_ROOT,
     RUNTIME_PROVIDED,
@@ -113,3 +114,13 @@ def test_functions_that_do_not_fit_are_measured_and_left_out(
         with capsys.disabled():
             print(f"\n[lambda asset] {name}: {size / 1e6:.1f} MB unzipped: not deployable as a zip function")
         assert size > LAMBDA_SIZE_LIMIT_BYTES, f"{name} now fits ({size / 1e6:.1f} MB): deploy it"
+
+
+def test_a_pin_without_an_arm64_wheel_fails_with_the_file_named(tmp_path: Path) -> None:
+    (tmp_path / "lambdas").mkdir()
+    (tmp_path / "lambdas" / "requirements.txt").write_text("lakehouse-no-such-package-for-lambda==0.0.1\n")
+    (tmp_path / "constraints.txt").write_text("")
+    source = FunctionSource("cdc_kinesis", tmp_path)
+    with pytest.raises(RuntimeError, match=r"pip could not install lambdas/requirements.txt for Lambda arm64"):
+        installed_dependencies(source)
+    assert not (DEPS_CACHE / source.dependencies_hash()).exists()  # nothing cached for the failed pins
