@@ -111,11 +111,15 @@ def _apply_in_child(lake: str, max_rows_per_range: int, until_version: int | Non
     from lakehouse.silver.apply import ApplyPolicy, apply_table
 
     started = time.perf_counter()
+    cpu_started = _cpu_seconds()
     report = apply_table(
         get_table(TABLE), lake, policy=ApplyPolicy(max_rows_per_range=max_rows_per_range), until_version=until_version
     )
     return {
         "seconds": time.perf_counter() - started,
+        "cpu_seconds": _cpu_seconds() - cpu_started,
+        "arrow_allocator": pa.default_memory_pool().backend_name,
+        "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX"),
         "changes": report.changes_read,
         "inserted": report.inserted,
         "updated": report.updated,
@@ -123,6 +127,11 @@ def _apply_in_child(lake: str, max_rows_per_range: int, until_version: int | Non
         "ranges": report.ranges,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _in_fresh_process(*args: Any) -> dict[str, Any]:
@@ -160,6 +169,9 @@ def bench_silver(
         "silver_max_rows_per_range": max_rows_per_range,
         "silver_changes_per_s": round(child["changes"] / child["seconds"]),
         "silver_apply_s": round(child["seconds"], 3),
+        # Less sensitive to other load on a shared machine than wall time (delta-rs uses every core it gets).
+        "silver_changes_per_cpu_s": round(child["changes"] / child["cpu_seconds"]),
+        "silver_process": {k: child[k] for k in ("arrow_allocator", "malloc_arena_max")},
         "silver_initial_load_s": round(initial["seconds"], 3),
         "silver_merge": {k: child[k] for k in ("inserted", "updated", "deleted", "ranges")},
         "peak_rss_mb": round(child["peak_rss_mb"], 1),
@@ -177,7 +189,7 @@ def run(
 ) -> dict[str, Any]:
     """All CDC figures in one dict: bronze (lakehouse.bench.cdc_bronze) and silver (peak_rss_mb: silver apply's)."""
     say = progress or (lambda _message: None)
-    figures: dict[str, Any] = {"benchmark": "cdc"}
+    figures: dict[str, Any] = {"benchmark": "cdc", "load_average_1m_at_start": round(os.getloadavg()[0], 2)}
     if bronze:
         from lakehouse.bench.cdc_bronze import bench_bronze
 
