@@ -72,14 +72,7 @@ def test_asset_holds_the_handler_the_domain_library_and_arm64_dependencies(asset
     [
         "cdc_kinesis",
         "cdc_dynamodb",
-        pytest.param(
-            "silver_apply",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="lakehouse/silver/changes.py imports numpy, which is not in the asset; with numpy (55 MB) the "
-                "asset would be ~294 MB, over the limit. Needs the numpy use replaced (pyarrow.compute).",
-            ),
-        ),
+        "silver_apply",
     ],
 )
 def test_every_module_the_handler_imports_is_in_its_asset(function: str, assets: dict[str, Path]) -> None:
