@@ -62,3 +62,18 @@
 {% macro ratio(numerator, denominator) -%}
     cast({{ numerator }} as double) / nullif(cast({{ denominator }} as double), 0)
 {%- endmacro %}
+
+{#- A timestamp column as read from silver. DuckDB reads Delta timestamps as timestamptz; keeping that type (the
+    session time zone is UTC) lets DuckDB push filters such as the incremental lookback into delta_scan, which a
+    cast would prevent (measured: 0.06 s instead of 0.9 s on 3.4M clickstream rows). Trino gets a plain timestamp. -#}
+{% macro source_timestamp(column) -%}
+    {{ return(adapter.dispatch('source_timestamp', 'lakehouse')(column)) }}
+{%- endmacro %}
+
+{% macro default__source_timestamp(column) -%}
+    cast({{ column }} as timestamp)
+{%- endmacro %}
+
+{% macro duckdb__source_timestamp(column) -%}
+    {{ column }}
+{%- endmacro %}

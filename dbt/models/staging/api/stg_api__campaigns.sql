@@ -11,5 +11,5 @@ select
     end_date,
     budget,
     discount_pct,
-    cast(updated_at as timestamp) as updated_at
+    {{ source_timestamp('updated_at') }} as updated_at
 from source

@@ -12,5 +12,5 @@ select
     format,
     size_bytes,
     alt_text,
-    cast(uploaded_at as timestamp) as uploaded_at
+    {{ source_timestamp('uploaded_at') }} as uploaded_at
 from source

@@ -12,5 +12,5 @@ select
     rating,
     title,
     body,
-    cast(created_at as timestamp) as created_at
+    {{ source_timestamp('created_at') }} as created_at
 from source

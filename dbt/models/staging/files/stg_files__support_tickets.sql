@@ -12,6 +12,6 @@ select
     priority,
     status,
     subject,
-    cast(created_at as timestamp) as created_at,
-    cast(resolved_at as timestamp) as resolved_at
+    {{ source_timestamp('created_at') }} as created_at,
+    {{ source_timestamp('resolved_at') }} as resolved_at
 from source

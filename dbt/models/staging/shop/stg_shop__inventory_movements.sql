@@ -10,6 +10,6 @@ select
     quantity,
     reason,
     order_id,
-    cast(created_at as timestamp) as created_at,
-    cast(updated_at as timestamp) as updated_at
+    {{ source_timestamp('created_at') }} as created_at,
+    {{ source_timestamp('updated_at') }} as updated_at
 from source

@@ -12,6 +12,6 @@ select
     shipping_country,
     campaign_id,
     cart_id,
-    cast(placed_at as timestamp) as placed_at,
-    cast(updated_at as timestamp) as updated_at
+    {{ source_timestamp('placed_at') }} as placed_at,
+    {{ source_timestamp('updated_at') }} as updated_at
 from source

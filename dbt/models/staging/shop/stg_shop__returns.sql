@@ -10,6 +10,6 @@ select
     reason,
     status,
     refund_amount,
-    cast(created_at as timestamp) as created_at,
-    cast(updated_at as timestamp) as updated_at
+    {{ source_timestamp('created_at') }} as created_at,
+    {{ source_timestamp('updated_at') }} as updated_at
 from source

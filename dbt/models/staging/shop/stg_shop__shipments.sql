@@ -9,8 +9,8 @@ select
     carrier,
     tracking_number,
     status,
-    cast(shipped_at as timestamp) as shipped_at,
-    cast(delivered_at as timestamp) as delivered_at,
-    cast(created_at as timestamp) as created_at,
-    cast(updated_at as timestamp) as updated_at
+    {{ source_timestamp('shipped_at') }} as shipped_at,
+    {{ source_timestamp('delivered_at') }} as delivered_at,
+    {{ source_timestamp('created_at') }} as created_at,
+    {{ source_timestamp('updated_at') }} as updated_at
 from source

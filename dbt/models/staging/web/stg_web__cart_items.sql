@@ -8,6 +8,6 @@ select
     product_id,
     quantity,
     unit_price,
-    cast(added_at as timestamp) as added_at,
-    cast(updated_at as timestamp) as updated_at
+    {{ source_timestamp('added_at') }} as added_at,
+    {{ source_timestamp('updated_at') }} as updated_at
 from source

@@ -10,6 +10,6 @@ select
     event_type,
     product_id,
     page_url,
-    cast(event_ts as timestamp) as event_ts,
+    {{ source_timestamp('event_ts') }} as event_ts,
     event_date
 from source

@@ -10,8 +10,8 @@ select
     device,
     channel,
     campaign_id,
-    cast(started_at as timestamp) as started_at,
-    cast(ended_at as timestamp) as ended_at,
+    {{ source_timestamp('started_at') }} as started_at,
+    {{ source_timestamp('ended_at') }} as ended_at,
     page_views,
-    cast(updated_at as timestamp) as updated_at
+    {{ source_timestamp('updated_at') }} as updated_at
 from source

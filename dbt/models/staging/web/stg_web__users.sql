@@ -6,6 +6,6 @@ with source as (
 select
     web_user_id,
     customer_id,
-    cast(first_seen_at as timestamp) as first_seen_at,
-    cast(updated_at as timestamp) as updated_at
+    {{ source_timestamp('first_seen_at') }} as first_seen_at,
+    {{ source_timestamp('updated_at') }} as updated_at
 from source
