@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakehouse.cdc.coerce import build_columns
-from lakehouse.cdc.model import Op, RecordRejected, TableChanges
+from lakehouse.cdc.model import POSITION_DIGITS, Op, RecordRejected, TableChanges
 from lakehouse.contract import TableContract, get_table
 from lakehouse.settings import BRONZE, table_uri
 
@@ -190,17 +190,34 @@ class BronzeWriter:
         """Rows whose dedup key is neither in bronze nor earlier in this batch (see the module docstring)."""
         if not rows.num_rows:
             return rows
-        keys = rows.column("_dedup_key").to_pylist()
-        first_seen: dict[str, int] = {}
-        for index, key in enumerate(keys):
-            first_seen.setdefault(key, index)
-        if len(first_seen) < len(keys):
+        keys = rows.column("_dedup_key")
+        if pc.count_distinct(keys).as_py() < rows.num_rows:  # rare: a change repeated inside the batch
+            first_seen: dict[str, int] = {}
+            for index, key in enumerate(keys.to_pylist()):
+                first_seen.setdefault(key, index)
             rows = rows.take(sorted(first_seen.values()))
         positions = rows.column("_source_position")
         low, high = pc.min(positions).as_py(), pc.max(positions).as_py()
+        committed_high = committed_high_position(delta_table)
+        if committed_high is not None and low > committed_high:
+            return rows  # the usual case: every position is past everything committed, no data file to read
         window = (pc.field("_source_position") >= low) & (pc.field("_source_position") <= high)
         committed = delta_table.to_pyarrow_dataset().to_table(columns=["_dedup_key"], filter=window)
         if committed.num_rows:
             seen = pc.is_in(rows.column("_dedup_key"), value_set=committed.column("_dedup_key"))
             rows = rows.filter(pc.invert(seen))
         return rows
+
+
+def committed_high_position(delta_table: DeltaTable) -> str | None:
+    """The highest `_source_position` committed, from the file statistics in the Delta log ("" for an empty
+    table), or None when some file has no statistics (then only reading the data can tell)."""
+    files = pa.table(delta_table.get_add_actions(flatten=True))
+    if not files.num_rows:
+        return ""
+    column = "max._source_position"
+    if column not in files.column_names or files.column(column).null_count:
+        return None
+    high = pc.max(files.column(column)).as_py()
+    # A truncated statistic (a prefix of the real maximum) would understate the high-water mark: not usable.
+    return high if isinstance(high, str) and len(high) == POSITION_DIGITS else None

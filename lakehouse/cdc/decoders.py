@@ -57,17 +57,32 @@ def kinesis_payload(data: str | bytes | None) -> bytes | Ignored:
     return raw
 
 
+def kinesis_payloads(data: Sequence[Any]) -> list[bytes] | None:
+    """The decoded Kinesis data of a whole batch, or None when some record is not base64 text (then
+    `kinesis_payload` looks at each record). Tombstones are left to the batch JSON decoder, which sends a batch
+    holding one to the per-record path."""
+    decode = binascii.a2b_base64
+    try:
+        return [decode(text, strict_mode=True) for text in data]
+    except (binascii.Error, ValueError, TypeError):
+        return None
+
+
 def decode_kinesis_data(data: str | bytes | None) -> Decoded:
     """Decode the base64 `kinesis.data` of one Kinesis record."""
     payload = kinesis_payload(data)
     return payload if isinstance(payload, Ignored) else decode_change_json(payload)
 
 
-# The batch path: a whole batch of plain Debezium events parsed by Arrow's JSON reader in one go. Row images are
-# read with the contract's wire types (docs/source-formats.md), so Arrow never guesses them (it would read
-# date-like text as timestamps). Anything unusual in the batch (a wrapped or DMS event, a heartbeat, a value of
-# the wrong wire type, a missing image, ...) makes it return None and the batch takes the per-record path, which
-# names each bad record; tests/unit/cdc/test_cdc_fuzz.py checks that both paths write the same bronze rows.
+# The batch path: a batch of plain Debezium events parsed by Arrow's JSON reader, one read per table. Row images
+# are read with the contract's wire types (docs/source-formats.md), so Arrow never guesses them (it would read
+# date-like text as timestamps); unknown columns are inferred (schema evolution). One read per table, because the
+# reader fills every field of the schema for every row: a union of all tables' columns costs twice as much.
+# Records are grouped by the `"table":"..."` text of their source block (found from the end: Debezium writes
+# `source` after the row images), and the parsed `source.table` must agree, or the batch goes per record.
+# Anything unusual in the batch (a wrapped or DMS event, a tombstone, a heartbeat, a value of the wrong wire type,
+# a missing image, ...) makes it return None and the batch takes the per-record path, which names each bad
+# record; tests/unit/cdc/test_cdc_fuzz.py checks that both paths write the same bronze rows.
 _WIRE_TYPES = {
     "string": pa.string(),
     "int32": pa.int64(),
@@ -81,52 +96,68 @@ _WIRE_TYPES = {
 _SIMPLE_TYPES = (pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.null())
 _DEBEZIUM_FIELDS = {"before", "after", "source", "op", "ts_ms", "transaction"}
 _DEBEZIUM_OP_VALUES = pa.array(list(_DEBEZIUM_OPS), pa.string())
-_OLTP_NAMES = pa.array(list(_OLTP_TABLES), pa.string())
 _MAX_TS_MS = 253_402_300_800_000
+_TABLE_MARK = b'"table":"'
 
 
-def _wire_image_type() -> pa.StructType:
-    types: dict[str, pa.DataType] = {}
-    clashes: set[str] = set()
-    for contract in _OLTP_TABLES.values():
-        for column in contract.columns:
-            if types.setdefault(column.name, _WIRE_TYPES[column.type]) != _WIRE_TYPES[column.type]:
-                clashes.add(column.name)  # same name, different wire types across tables: let Arrow infer it
-    return pa.struct([(name, kind) for name, kind in types.items() if name not in clashes])
+def _debezium_schema(contract: TableContract) -> pa.Schema:
+    image = pa.struct([(column.name, _WIRE_TYPES[column.type]) for column in contract.columns])
+    return pa.schema(
+        [
+            ("op", pa.string()),
+            ("ts_ms", pa.int64()),
+            ("before", image),
+            ("after", image),
+            ("source", pa.struct([("table", pa.string()), ("lsn", pa.int64()), ("ts_ms", pa.int64())])),
+        ]
+    )
 
 
-_WIRE_IMAGE = _wire_image_type()
-_DEBEZIUM_BATCH_SCHEMA = pa.schema(
-    [
-        ("op", pa.string()),
-        ("ts_ms", pa.int64()),
-        ("before", _WIRE_IMAGE),
-        ("after", _WIRE_IMAGE),
-        ("source", pa.struct([("table", pa.string()), ("lsn", pa.int64()), ("ts_ms", pa.int64())])),
-    ]
-)
+_DEBEZIUM_SCHEMAS = {name.encode(): _debezium_schema(contract) for name, contract in _OLTP_TABLES.items()}
 
 
 def decode_debezium_batch(payloads: Sequence[bytes]) -> list[TableChanges] | None:
     """Plain Debezium events of one batch, column-wise per table (record indices = positions in `payloads`),
     or None when the batch needs the per-record path."""
-    if not payloads:
-        return []
+    groups: dict[bytes, list[int]] = {}
+    for index, payload in enumerate(payloads):
+        start = payload.rfind(_TABLE_MARK) + len(_TABLE_MARK)
+        end = payload.find(b'"', start)
+        if start < len(_TABLE_MARK) or end < 0:
+            return None  # not a Debezium change event (a tombstone, heartbeat, DMS record, ...)
+        groups.setdefault(payload[start:end], []).append(index)
+    changes: list[TableChanges] = []
+    for name, indices in groups.items():
+        of_table = _decode_debezium_table(name, [payloads[i] for i in indices])
+        if of_table is None:
+            return None
+        for part in of_table:
+            part.record_indices = [indices[i] for i in part.record_indices]
+        changes.extend(of_table)
+    return changes
+
+
+def _decode_debezium_table(name: bytes, payloads: list[bytes]) -> list[TableChanges] | None:
+    """The events of one table (by their text), record indices = positions in `payloads`; None: per record."""
+    schema = _DEBEZIUM_SCHEMAS.get(name)
+    if schema is None:
+        return None  # an unknown table: the per-record path quarantines it
     buffer = b"\n".join(payloads)
     if buffer.count(b"\n") != len(payloads) - 1 or b"\r" in buffer:
         return None  # a payload spans lines: the per-record path reads it
     try:
         batch = pajson.read_json(
             pa.BufferReader(buffer),
-            read_options=pajson.ReadOptions(use_threads=True, block_size=max(len(buffer) + 1, 1 << 16)),
+            read_options=pajson.ReadOptions(use_threads=False, block_size=len(buffer) + 1),
             parse_options=pajson.ParseOptions(
-                explicit_schema=_DEBEZIUM_BATCH_SCHEMA, unexpected_field_behavior="infer", newlines_in_values=False
+                explicit_schema=schema, unexpected_field_behavior="infer", newlines_in_values=False
             ),
         )
     except (pa.ArrowException, ValueError):
         return None
     if batch.num_rows != len(payloads) or not set(batch.column_names) <= _DEBEZIUM_FIELDS:
         return None
+    table = name.decode()
     op = batch.column("op").combine_chunks()
     source = batch.column("source").combine_chunks()
     after = batch.column("after").combine_chunks()
@@ -134,7 +165,7 @@ def decode_debezium_batch(payloads: Sequence[bytes]) -> list[TableChanges] | Non
     if op.null_count or source.null_count or not pc.all(pc.is_in(op, value_set=_DEBEZIUM_OP_VALUES)).as_py():
         return None
     tables, lsn = pc.struct_field(source, "table"), pc.struct_field(source, "lsn")
-    if tables.null_count or lsn.null_count or not pc.all(pc.is_in(tables, value_set=_OLTP_NAMES)).as_py():
+    if tables.null_count or lsn.null_count or not pc.all(pc.equal(tables, table)).as_py():
         return None
     if pc.min(lsn).as_py() < 0:
         return None
@@ -149,28 +180,28 @@ def decode_debezium_batch(payloads: Sequence[bytes]) -> list[TableChanges] | Non
         or pc.any(pc.and_(pc.invert(deletes), after.is_null())).as_py()
     ):
         return None
+    known = set(schema.field("after").type.names)
     for image in (before, after):
-        known = set(_WIRE_IMAGE.names)
         if any(f.name not in known and f.type not in _SIMPLE_TYPES for f in image.type):
             return None  # an extra column Arrow typed as a timestamp, list or object: keep its text exactly
     positions = pc.utf8_lpad(pc.cast(lsn, pa.string()), POSITION_DIGITS, "0")
     source_ts_us = pc.multiply(ts_ms, 1000)
     changes = []
-    for name in pc.unique(tables).to_pylist():
-        of_table = pc.equal(tables, name)
-        for images, side in ((after, pc.invert(deletes)), (before, deletes)):
-            indices = pc.indices_nonzero(pc.and_(of_table, side))
-            if len(indices):
-                changes.append(
-                    TableChanges(
-                        table=name,
-                        record_indices=indices.to_pylist(),
-                        ops=op.take(indices),
-                        positions=positions.take(indices),
-                        source_ts_us=source_ts_us.take(indices),
-                        images=StructImages(images.take(indices)),
-                    )
-                )
+    for images, side in ((after, pc.invert(deletes)), (before, deletes)):
+        indices = pc.indices_nonzero(side)
+        if not len(indices):
+            continue
+        whole = len(indices) == len(op)  # the usual case: no deletes, nothing to take
+        changes.append(
+            TableChanges(
+                table=table,
+                record_indices=indices.to_pylist(),
+                ops=op if whole else op.take(indices),
+                positions=positions if whole else positions.take(indices),
+                source_ts_us=source_ts_us if whole else source_ts_us.take(indices),
+                images=StructImages(images if whole else images.take(indices)),
+            )
+        )
     return changes
 
 

@@ -15,7 +15,7 @@ import hashlib
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +30,7 @@ from lakehouse.cdc.decoders import (
     decode_debezium_batch,
     decode_dynamodb_record,
     kinesis_payload,
+    kinesis_payloads,
 )
 from lakehouse.cdc.model import (
     Change,
@@ -142,23 +143,57 @@ def batch_id_for(records: Sequence[SourceRecord]) -> str:
 
 
 # ------------------------------------------------------------------------------------------ transport parsing
+def kinesis_source_record(record: Mapping[str, Any]) -> SourceRecord:
+    """One record of a Lambda Kinesis event (`kinesis.data` base64, `eventID` = shard:sequence)."""
+    kinesis = record.get("kinesis") or {}
+    data = kinesis.get("data")
+    return SourceRecord(
+        record_id=str(kinesis.get("sequenceNumber", "")),
+        stream=str(record.get("eventSourceARN", "")),
+        shard=str(record.get("eventID", "")).partition(":")[0] or None,
+        payload=data,
+        size_bytes=len(data) * 3 // 4 if isinstance(data, str) else 0,
+        arrival_ts=kinesis.get("approximateArrivalTimestamp"),
+    )
+
+
+class KinesisRecords(Sequence[SourceRecord]):
+    """The records of a Lambda Kinesis event, read lazily: the batch path needs only the data, the batch's size
+    and its earliest arrival, so a `SourceRecord` is built only for a record that is looked at on its own (the
+    per-record path, a quarantined or failed record)."""
+
+    def __init__(self, event: Mapping[str, Any]) -> None:
+        self.raw: list[Any] = list(event.get("Records") or [])
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [kinesis_source_record(r) for r in self.raw[index]]
+        return kinesis_source_record(self.raw[index])
+
+    def __iter__(self) -> Iterator[SourceRecord]:
+        return (kinesis_source_record(r) for r in self.raw)
+
+    def data(self) -> list[Any]:
+        """Every record's base64 `kinesis.data` (None where missing)."""
+        try:
+            return [record["kinesis"]["data"] for record in self.raw]
+        except (KeyError, TypeError):
+            return [(record.get("kinesis") or {}).get("data") for record in self.raw]
+
+    def total_bytes(self) -> int:
+        return sum(len(data) * 3 // 4 for data in self.data() if isinstance(data, str))
+
+    def arrivals(self) -> list[float]:
+        stamps = ((record.get("kinesis") or {}).get("approximateArrivalTimestamp") for record in self.raw)
+        return [stamp for stamp in stamps if isinstance(stamp, int | float)]
+
+
 def kinesis_source_records(event: Mapping[str, Any]) -> list[SourceRecord]:
-    """The records of a Lambda Kinesis event (`Records[].kinesis.data` base64, `eventID` = shard:sequence)."""
-    records = []
-    for record in event.get("Records") or []:
-        kinesis = record.get("kinesis") or {}
-        data = kinesis.get("data")
-        records.append(
-            SourceRecord(
-                record_id=str(kinesis.get("sequenceNumber", "")),
-                stream=str(record.get("eventSourceARN", "")),
-                shard=str(record.get("eventID", "")).partition(":")[0] or None,
-                payload=data,
-                size_bytes=len(data) * 3 // 4 if isinstance(data, str) else 0,
-                arrival_ts=kinesis.get("approximateArrivalTimestamp"),
-            )
-        )
-    return records
+    """The records of a Lambda Kinesis event."""
+    return list(KinesisRecords(event))
 
 
 def dynamodb_source_records(event: Mapping[str, Any]) -> list[SourceRecord]:
@@ -201,46 +236,67 @@ class CdcIngestService:
         self.quarantine = quarantine or QuarantineWriter(settings.quarantine_uri, settings.aws)
 
     def ingest_kinesis_event(self, event: Mapping[str, Any]) -> BatchOutcome:
-        return self._ingest(KINESIS, kinesis_source_records(event), self._kinesis_changes)
+        records = KinesisRecords(event)
+        return self._ingest(
+            KINESIS, records, self._kinesis_changes, total_bytes=records.total_bytes(), arrivals=records.arrivals()
+        )
 
     def ingest_dynamodb_event(self, event: Mapping[str, Any]) -> BatchOutcome:
         def changes(records: Sequence[SourceRecord], batch: _Batch) -> list[TableChanges]:
             return self._decode_each(batch, [(i, r, r) for i, r in enumerate(records)], _decode_dynamodb)
 
-        return self._ingest(DYNAMODB, dynamodb_source_records(event), changes)
+        records = dynamodb_source_records(event)
+        arrivals = [r.arrival_ts for r in records if isinstance(r.arrival_ts, int | float)]
+        total_bytes = sum(r.size_bytes for r in records)
+        return self._ingest(DYNAMODB, records, changes, total_bytes=total_bytes, arrivals=arrivals)
 
     def _ingest(
         self,
         source: str,
         records: Sequence[SourceRecord],
         decode: Callable[[Sequence[SourceRecord], _Batch], list[TableChanges]],
+        *,
+        total_bytes: int,
+        arrivals: list[float],
     ) -> BatchOutcome:
-        outcome = BatchOutcome(source=source, batch_id=batch_id_for(records), received=len(records))
-        outcome.bytes = sum(r.size_bytes for r in records)
-        arrivals = [r.arrival_ts for r in records if isinstance(r.arrival_ts, int | float)]
+        outcome = BatchOutcome(source=source, batch_id=batch_id_for(records), received=len(records), bytes=total_bytes)
         if arrivals:
             outcome.iterator_age_ms = max(0.0, time.time() - min(arrivals)) * 1000
         batch = _Batch(source, records, outcome)
         ingested_at_us = time.time_ns() // 1000
         parts: dict[str, list[pa.Table]] = defaultdict(list)
-        kept: dict[str, list[int]] = defaultdict(list)  # record indices per table that reach the commit
+        built: dict[str, list[tuple[TableChanges, BronzeRows]]] = defaultdict(list)
         for changes in decode(records, batch):
             rows = self._bronze_rows(changes, outcome.batch_id, ingested_at_us)
             for index, why in rows.rejected.items():
                 batch.reject(changes.record_indices[index], why)
             parts[changes.table].append(rows.table)
-            kept[changes.table].extend(i for n, i in enumerate(changes.record_indices) if n not in rows.rejected)
+            built[changes.table].append((changes, rows))
         self._quarantine(batch.rejected, outcome)
         rows_by_table = {
             table: tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
             for table, tables in parts.items()
         }
-        self._append_all(rows_by_table, {t: [records[i] for i in kept[t]] for t in kept}, outcome)
+
+        def committed_record_ids(table: str) -> list[str]:
+            """The record ids of a table's rows that reached the commit (needed only when the commit fails)."""
+            return [
+                records[index].record_id
+                for changes, rows in built[table]
+                for n, index in enumerate(changes.record_indices)
+                if n not in rows.rejected
+            ]
+
+        self._append_all(rows_by_table, committed_record_ids, outcome)
         return outcome
 
     def _kinesis_changes(self, records: Sequence[SourceRecord], batch: _Batch) -> list[TableChanges]:
         """Base64 per record; then the whole batch through Arrow's JSON reader when it is plain Debezium,
         else record by record."""
+        if self.batch_json and isinstance(records, KinesisRecords):
+            fast = self._batch_path(lambda: self._kinesis_batch_changes(records))
+            if fast is not None:
+                return fast
         payloads: list[tuple[int, SourceRecord, bytes]] = []
         for index, record in enumerate(records):
             try:
@@ -254,15 +310,26 @@ class CdcIngestService:
                 payloads.append((index, record, payload))
         fast = None
         if self.batch_json:
-            try:
-                fast = decode_debezium_batch([payload for _, _, payload in payloads])
-            except Exception:  # a bug in the batch path must not block the shard: the per-record path decides
-                log.exception("batch JSON decoding failed; decoding record by record")
+            fast = self._batch_path(lambda: decode_debezium_batch([payload for _, _, payload in payloads]))
         if fast is None:
             return self._decode_each(batch, payloads, decode_change_json)
         for changes in fast:
             changes.record_indices = [payloads[i][0] for i in changes.record_indices]
         return fast
+
+    @staticmethod
+    def _kinesis_batch_changes(records: KinesisRecords) -> list[TableChanges] | None:
+        """The whole batch at once: no per-record objects, JSON read by Arrow (record indices = batch positions)."""
+        payloads = kinesis_payloads(records.data())
+        return None if payloads is None else decode_debezium_batch(payloads)
+
+    @staticmethod
+    def _batch_path(decode: Callable[[], list[TableChanges] | None]) -> list[TableChanges] | None:
+        try:
+            return decode()
+        except Exception:  # a bug in a batch path must not block the shard: the per-record path decides
+            log.exception("batch decoding failed; decoding record by record")
+            return None
 
     @staticmethod
     def _decode_each(
@@ -329,7 +396,7 @@ class CdcIngestService:
     def _append_all(
         self,
         rows_by_table: dict[str, pa.Table],
-        records_by_table: dict[str, list[SourceRecord]],
+        committed_record_ids: Callable[[str], list[str]],
         outcome: BatchOutcome,
     ) -> None:
         """One commit per table. Tables are independent Delta logs, so their commits run in parallel threads
@@ -343,18 +410,18 @@ class CdcIngestService:
                 log.exception("bronze append to %s failed for batch %s", table, outcome.batch_id)
                 return error
 
-        if len(tables) > 1:
+        if len(tables) > 1 and APPEND_THREADS > 1:
             with ThreadPoolExecutor(max_workers=min(len(tables), APPEND_THREADS)) as pool:
                 results = list(pool.map(append, tables))
         else:
             results = [append(t) for t in tables]
         for table, result in zip(tables, results, strict=True):
             if isinstance(result, Exception):
-                failed = records_by_table[table]
+                failed = committed_record_ids(table)
                 outcome.errors.append(f"bronze append to {table} failed: {result}")
                 outcome.failed += len(failed)
                 outcome.reasons["failed:commit_error"] += len(failed)
-                outcome.failed_record_ids.update(record.record_id for record in failed)
+                outcome.failed_record_ids.update(failed)
                 continue
             outcome.appended += result.appended
             outcome.appended_by_table[table] = result.appended
