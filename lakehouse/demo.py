@@ -21,7 +21,7 @@ from lakehouse.emulator import Emulator, moto_server
 @dataclass(frozen=True)
 class DemoConfig:
     workdir: Path
-    scale: float = 0.01
+    scale: float = 0.005
     days: int = 31
     seed: int = 42
 

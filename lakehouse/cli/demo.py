@@ -9,7 +9,9 @@ import typer
 
 def demo(
     workdir: Path = typer.Option(Path(".demo"), help="Folder for the demo's data; wiped at the start."),
-    scale: float = typer.Option(0.01, min=0.0001, help="Simulator scale (1 = ~1M orders per simulated year)."),
+    scale: float = typer.Option(
+        0.005, min=0.0001, help="Simulator scale (1 = ~1M orders per simulated year); 0.005 keeps the demo near 2 min."
+    ),
     days: int = typer.Option(31, min=1, help="Simulated days."),
     seed: int = typer.Option(42, help="Random seed; the same seed gives the same data."),
 ) -> None:
