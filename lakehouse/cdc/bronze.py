@@ -134,6 +134,9 @@ class BronzeWriter:
         self.lake_uri = lake_uri
         self.storage_options = storage_options
         self._tables: dict[str, DeltaTable] = {}
+        # table -> (version, highest _source_position at that version), remembered after our own commit so that
+        # the next batch need not read the file statistics while no other consumer has committed since.
+        self._high_marks: dict[str, tuple[int, str]] = {}
         self._lock = threading.Lock()
 
     def table_uri(self, table: str) -> str:
@@ -159,7 +162,9 @@ class BronzeWriter:
         started = time.perf_counter()
         for attempt in range(1, METADATA_CONFLICT_ATTEMPTS + 1):
             delta_table = self.open(table)
-            data = self._drop_committed(delta_table, rows)
+            version = delta_table.version()
+            committed_high = self._committed_high(table, delta_table, version)
+            data = self._drop_committed(delta_table, rows, committed_high)
             duplicates = rows.num_rows - data.num_rows
             if not data.num_rows:
                 return AppendResult(table, 0, duplicates, None, (time.perf_counter() - started) * 1000)
@@ -181,12 +186,21 @@ class BronzeWriter:
                 # table and redo the dedup check and the append.
                 if attempt == METADATA_CONFLICT_ATTEMPTS:
                     raise
+        if committed_high is not None and delta_table.version() == version + 1:  # nobody else committed between
+            batch_high = pc.max(data.column("_source_position")).as_py()
+            self._high_marks[table] = (version + 1, max(committed_high, batch_high))
         return AppendResult(
             table, data.num_rows, duplicates, delta_table.version(), (time.perf_counter() - started) * 1000
         )
 
+    def _committed_high(self, table: str, delta_table: DeltaTable, version: int) -> str | None:
+        remembered = self._high_marks.get(table)
+        if remembered is not None and remembered[0] == version:
+            return remembered[1]
+        return committed_high_position(delta_table)
+
     @staticmethod
-    def _drop_committed(delta_table: DeltaTable, rows: pa.Table) -> pa.Table:
+    def _drop_committed(delta_table: DeltaTable, rows: pa.Table, committed_high: str | None) -> pa.Table:
         """Rows whose dedup key is neither in bronze nor earlier in this batch (see the module docstring)."""
         if not rows.num_rows:
             return rows
@@ -198,7 +212,6 @@ class BronzeWriter:
             rows = rows.take(sorted(first_seen.values()))
         positions = rows.column("_source_position")
         low, high = pc.min(positions).as_py(), pc.max(positions).as_py()
-        committed_high = committed_high_position(delta_table)
         if committed_high is not None and low > committed_high:
             return rows  # the usual case: every position is past everything committed, no data file to read
         window = (pc.field("_source_position") >= low) & (pc.field("_source_position") <= high)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -98,6 +99,7 @@ _DEBEZIUM_FIELDS = {"before", "after", "source", "op", "ts_ms", "transaction"}
 _DEBEZIUM_OP_VALUES = pa.array(list(_DEBEZIUM_OPS), pa.string())
 _MAX_TS_MS = 253_402_300_800_000
 _TABLE_MARK = b'"table":"'
+DECODE_THREADS = 4
 
 
 def _debezium_schema(contract: TableContract) -> pa.Schema:
@@ -126,9 +128,17 @@ def decode_debezium_batch(payloads: Sequence[bytes]) -> list[TableChanges] | Non
         if start < len(_TABLE_MARK) or end < 0:
             return None  # not a Debezium change event (a tombstone, heartbeat, DMS record, ...)
         groups.setdefault(payload[start:end], []).append(index)
+
+    def decode_table(name: bytes) -> list[TableChanges] | None:
+        return _decode_debezium_table(name, [payloads[i] for i in groups[name]])
+
+    if len(groups) > 1:  # Arrow parses without the GIL: the tables' reads run in parallel
+        with ThreadPoolExecutor(max_workers=min(len(groups), DECODE_THREADS)) as pool:
+            decoded = list(pool.map(decode_table, groups))
+    else:
+        decoded = [decode_table(name) for name in groups]
     changes: list[TableChanges] = []
-    for name, indices in groups.items():
-        of_table = _decode_debezium_table(name, [payloads[i] for i in indices])
+    for indices, of_table in zip(groups.values(), decoded, strict=True):
         if of_table is None:
             return None
         for part in of_table:
