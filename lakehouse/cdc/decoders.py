@@ -8,8 +8,10 @@ See docs/source-formats.md for the encodings and docs/cdc.md for the ignore/quar
 from __future__ import annotations
 
 import binascii
+import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -121,19 +123,29 @@ _DEBEZIUM_SCHEMAS = {name.encode(): _debezium_schema(contract) for name, contrac
 def decode_debezium_batch(payloads: Sequence[bytes]) -> list[TableChanges] | None:
     """Plain Debezium events of one batch, column-wise per table (record indices = positions in `payloads`),
     or None when the batch needs the per-record path."""
-    groups: dict[bytes, list[int]] = {}
-    for index, payload in enumerate(payloads):
-        start = payload.rfind(_TABLE_MARK) + len(_TABLE_MARK)
-        end = payload.find(b'"', start)
-        if start < len(_TABLE_MARK) or end < 0:
-            return None  # not a Debezium change event (a tombstone, heartbeat, DMS record, ...)
-        groups.setdefault(payload[start:end], []).append(index)
+    if not payloads:
+        return []
+    marks = list(map(bytes.rfind, payloads, repeat(_TABLE_MARK)))  # C loops: ~1 µs per record in Python
+    if -1 in marks:
+        return None  # not a Debezium change event (a tombstone, heartbeat, DMS record, ...)
+    starts = [mark + len(_TABLE_MARK) for mark in marks]
+    names = pa.array(
+        [payload[start : payload.find(b'"', start)] for payload, start in zip(payloads, starts, strict=True)],
+        pa.binary(),
+    )
+    encoded = pc.dictionary_encode(names)
+    groups = {
+        name: pc.indices_nonzero(pc.equal(encoded.indices, code)).to_pylist()
+        for code, name in enumerate(encoded.dictionary.to_pylist())
+    }
 
     def decode_table(name: bytes) -> list[TableChanges] | None:
-        return _decode_debezium_table(name, [payloads[i] for i in groups[name]])
+        indices = groups[name]
+        return _decode_debezium_table(name, [payloads[i] for i in indices])
 
-    if len(groups) > 1:  # Arrow parses without the GIL: the tables' reads run in parallel
-        with ThreadPoolExecutor(max_workers=min(len(groups), DECODE_THREADS)) as pool:
+    threads = min(len(groups), DECODE_THREADS, os.cpu_count() or 1)
+    if threads > 1:  # Arrow parses without the GIL: the tables' reads run in parallel
+        with ThreadPoolExecutor(max_workers=threads) as pool:
             decoded = list(pool.map(decode_table, groups))
     else:
         decoded = [decode_table(name) for name in groups]
