@@ -1,8 +1,8 @@
 -- Campaign attribution, last touch: an order is credited to the customer's latest campaign session that started
 -- within var('attribution_window_days') before the order; without one, to the campaign recorded on the order.
 with orders as (
-    select order_id, customer_id, placed_at, order_date, campaign_id, is_paid, items_total, last_changed_at
-    from {{ ref('int_orders_enriched') }}
+    select order_id, customer_id, placed_at, campaign_id, status
+    from {{ ref('stg_shop__orders') }}
 ),
 
 campaign_sessions as (
@@ -32,16 +32,14 @@ select
     orders.order_id,
     orders.customer_id,
     orders.placed_at,
-    orders.order_date,
-    orders.is_paid,
-    orders.items_total,
+    cast(orders.placed_at as date) as order_date,
+    {{ is_paid_status('orders.status') }} as is_paid,
     coalesce(touches.campaign_id, orders.campaign_id) as attributed_campaign_id,
     case
         when touches.campaign_id is not null then 'last_touch_session'
         when orders.campaign_id is not null then 'order_campaign'
         else 'unattributed'
     end as attribution_source,
-    touches.session_id as touch_session_id,
-    orders.last_changed_at
+    touches.session_id as touch_session_id
 from orders
 left join touches on touches.order_id = orders.order_id and touches.touch_rank = 1

@@ -5,12 +5,13 @@ with campaigns as (
 
 attributed as (
     select
-        attributed_campaign_id as campaign_id,
+        attribution.attributed_campaign_id as campaign_id,
         count(*) as attributed_orders,
-        sum(items_total) as attributed_revenue
-    from {{ ref('int_orders_attributed') }}
-    where is_paid and attributed_campaign_id is not null
-    group by attributed_campaign_id
+        sum(orders.gross_revenue) as attributed_revenue
+    from {{ ref('int_orders_attributed') }} as attribution
+    inner join {{ ref('fct_orders') }} as orders on orders.order_id = attribution.order_id
+    where attribution.is_paid and attribution.attributed_campaign_id is not null
+    group by attribution.attributed_campaign_id
 ),
 
 sessions as (
