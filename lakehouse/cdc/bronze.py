@@ -15,13 +15,16 @@ only the few files it overlaps. Why not a Delta app transaction with a per-shard
 - producer retries (PutRecords partial failures) put the same change twice under two sequence numbers; a
   watermark on sequence numbers keeps both, the dedup key drops the second.
 The record-level check covers all of these, plus bisect-on-error and crashes between commit and checkpoint.
-Its one gap: two invocations committing the *same* change at the same moment. Lambda never hands the same record
-to two live invocations of one shard, and silver apply keeps one change per (key, position) anyway.
+Commits are optimistic (`BronzeWriter.append`): the check and the commit see the same table version, or the
+commit fails and both are redone, so even two consumers committing the same change at once append it only once.
+The writer remembers the highest position after its own commit, so while it is the only writer a fresh batch
+costs neither a log read nor a statistics scan before its commit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -51,8 +54,8 @@ METADATA_FIELDS: tuple[pa.Field, ...] = (
 )
 METADATA_COLUMNS = frozenset(f.name for f in METADATA_FIELDS)
 TABLE_CONFIGURATION = {"delta.enableChangeDataFeed": "true"}
-COMMIT_RETRIES = 30  # concurrent appends commute; delta-rs rebases and retries them up to this many times
-METADATA_CONFLICT_ATTEMPTS = 5
+COMMIT_ATTEMPTS = 30  # per batch and table: another consumer committed first -> reload, re-check, write again
+RETRY_PAUSE_S = 0.02  # times the attempt number, jittered: concurrent consumers spread out
 
 
 def bronze_schema(contract: TableContract) -> pa.Schema:
@@ -142,26 +145,33 @@ class BronzeWriter:
     def table_uri(self, table: str) -> str:
         return table_uri(self.lake_uri, BRONZE, table)
 
-    def open(self, table: str) -> DeltaTable:
-        """The bronze table, created on first use, refreshed to its latest version."""
+    def open(self, table: str, *, refresh: bool = False) -> DeltaTable:
+        """The bronze table, created on first use. Kept at the version of this writer's last commit: the next
+        commit fails if anyone else committed since (see `append`), so the usual batch reads no log at all."""
         with self._lock:
             delta_table = self._tables.get(table)
         if delta_table is None:
             delta_table = ensure_bronze_table(self.table_uri(table), get_table(table), self.storage_options)
-        else:
+        elif refresh:
             delta_table.update_incremental()
         with self._lock:
             self._tables[table] = delta_table
         return delta_table
 
     def append(self, table: str, rows: pa.Table, *, batch_id: str) -> AppendResult:
-        """Append bronze rows (from `bronze_rows`) of one table as one Delta commit, skipping those already there."""
+        """Append bronze rows (from `bronze_rows`) of one table as one Delta commit, skipping those already there.
+
+        Optimistic: the dedup check reads the table at the version this writer last saw, and the commit is made
+        with no automatic rebase (`max_commit_retries=0`), so it lands on exactly the next version or fails.
+        Landing there proves nobody committed in between, so the check saw everything; a failure (another
+        consumer committed first, or changed the schema) reloads the table and redoes the check and the write
+        (the unreferenced data file of the lost attempt is removed by VACUUM)."""
         from deltalake import CommitProperties, write_deltalake
         from deltalake.exceptions import CommitFailedError
 
         started = time.perf_counter()
-        for attempt in range(1, METADATA_CONFLICT_ATTEMPTS + 1):
-            delta_table = self.open(table)
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            delta_table = self.open(table, refresh=attempt > 1)
             version = delta_table.version()
             committed_high = self._committed_high(table, delta_table, version)
             data = self._drop_committed(delta_table, rows, committed_high)
@@ -176,22 +186,18 @@ class BronzeWriter:
                     schema_mode="merge",
                     commit_properties=CommitProperties(
                         custom_metadata={"lakehouse.batch_id": batch_id, "lakehouse.writer": "cdc-bronze"},
-                        max_commit_retries=COMMIT_RETRIES,
+                        max_commit_retries=0,
                     ),
                 )
                 break
             except CommitFailedError:
-                # delta-rs rebases appends over concurrent appends itself, but not over a concurrent metadata
-                # change (a racing table creation, or another consumer adding a new source column): reload the
-                # table and redo the dedup check and the append.
-                if attempt == METADATA_CONFLICT_ATTEMPTS:
+                if attempt == COMMIT_ATTEMPTS:
                     raise
-        if committed_high is not None and delta_table.version() == version + 1:  # nobody else committed between
+                time.sleep(RETRY_PAUSE_S * attempt * random.uniform(0.5, 1.5))
+        if committed_high is not None:  # landed on version + 1: nobody else committed in between
             batch_high = pc.max(data.column("_source_position")).as_py()
             self._high_marks[table] = (version + 1, max(committed_high, batch_high))
-        return AppendResult(
-            table, data.num_rows, duplicates, delta_table.version(), (time.perf_counter() - started) * 1000
-        )
+        return AppendResult(table, data.num_rows, duplicates, version + 1, (time.perf_counter() - started) * 1000)
 
     def _committed_high(self, table: str, delta_table: DeltaTable, version: int) -> str | None:
         remembered = self._high_marks.get(table)
