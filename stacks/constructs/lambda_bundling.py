@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -60,9 +61,46 @@ PRUNE_GLOBS = (
     # pyarrow's own S3 client (16 MB): delta-rs and dlt bring their own; `pyarrow.fs` tolerates its absence.
     "pyarrow/_s3fs*",
     "pyarrow/libarrow_s3.so*",
-    # The Lambda runtime ships boto3 and its closure; bundling a second copy would cost 33 MB of the 250.
-    *(f"{name}{suffix}" for name in RUNTIME_PROVIDED for suffix in ("", "-*.dist-info")),
 )
+# The Lambda runtime ships boto3 and its closure; bundling a second copy would cost 33 MB of the 250.
+RUNTIME_PROVIDED_GLOBS = tuple(f"{name}{suffix}" for name in RUNTIME_PROVIDED for suffix in ("", "-*.dist-info"))
+BOTOCORE_ALWAYS_LOADED = ("_retry.json", "endpoints.json", "partitions.json", "sdk-default-configuration.json")
+STRIP_TOOLS = ("llvm-strip", "llvm-strip-18", "llvm-strip-17", "llvm-strip-16", "llvm-strip-15", "llvm-strip-14")
+
+
+@dataclass(frozen=True)
+class Packaging:
+    """What one function's asset leaves out beyond the common pruning above, declared per function in PACKAGING.
+
+    `botocore_services`: empty -> the function uses the runtime's boto3/botocore (left out of the asset). Non-empty ->
+    the asset keeps the boto3/botocore its pins install (aiobotocore accepts only the botocore it pins, which the
+    runtime's need not be) with only these services' models in `botocore/data/`: ~27 MB of models otherwise. Safe
+    because the function's folder comes first on `sys.path` (/var/task before /var/runtime), so the runtime's boto3
+    is never imported with this botocore, and a client for any other service would fail loudly (UnknownServiceError),
+    never silently. tests/infra checks every service our code builds a client for is kept.
+    `drop_distributions`: distributions the pins install that the function never imports (removed by their RECORD).
+    `strip_native`: drop symbol tables and debug info from shared libraries (`llvm-strip --strip-all`); a file is
+    replaced only if every segment the loader maps is byte-identical afterwards (checked here), so code and data
+    are unchanged; only stack traces in a native crash lose function names.
+    """
+
+    botocore_services: tuple[str, ...] = ()
+    drop_distributions: tuple[str, ...] = ()
+    strip_native: bool = False
+
+
+PACKAGING = {
+    "batch_load": Packaging(
+        # s3: s3fs (through aiobotocore) and the quarantine writer; xray: the X-Ray SDK builds a client for its
+        # sampling rules when Powertools' Tracer loads it (found by tests/infra/test_batch_load_runtime.py);
+        # sts: botocore's credential chain outside Lambda (assume-role, web identity).
+        botocore_services=("s3", "sts", "xray"),
+        # setuptools: packaging tool (dlt requires it, imports it only in its CLI); pytz: croniter's optional
+        # timezone backend; GitPython (gitdb, smmap): dlt's git-hosted sources; markdown-it: rich's Markdown view.
+        drop_distributions=("setuptools", "pytz", "gitpython", "gitdb", "smmap", "markdown-it-py", "mdurl"),
+        strip_native=True,
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -90,6 +128,10 @@ class FunctionSource:
     def constraints(self) -> Path:
         return self.root / "constraints.txt"
 
+    @property
+    def packaging(self) -> Packaging:
+        return PACKAGING.get(self.name, Packaging())
+
     def code_files(self) -> Iterable[Path]:
         """Every source file that goes into the asset, in a stable order."""
         yield self.root / "lambdas" / "__init__.py"
@@ -113,7 +155,7 @@ class FunctionSource:
         digest = hashlib.sha256()
         for path in (self.requirements, self.shared_requirements, self.constraints):
             digest.update(path.read_bytes())
-        digest.update(" ".join((*self.pip_arguments(), *PRUNE_DIRS, *PRUNE_GLOBS)).encode())
+        digest.update(" ".join((*self.pip_arguments(), *PRUNE_DIRS, *PRUNE_GLOBS, repr(self.packaging))).encode())
         return digest.hexdigest()[:16]
 
     def asset_hash(self) -> str:
@@ -148,7 +190,7 @@ def installed_dependencies(source: FunctionSource, *, log: Any = sys.stderr) -> 
                 f"{LAMBDA_PYTHON_VERSION} (its error is above). Every pin needs a manylinux aarch64 wheel; "
                 "the first synth also needs PyPI access."
             )
-        prune(staging)
+        prune(staging, source.packaging)
         # Atomic publish: a concurrent synth either sees no entry or a complete one.
         staging.rename(target)
     except OSError:
@@ -159,15 +201,99 @@ def installed_dependencies(source: FunctionSource, *, log: Any = sys.stderr) -> 
     return target
 
 
-def prune(site_packages: Path) -> None:
+def prune(site_packages: Path, packaging: Packaging = Packaging()) -> None:
     for relative in PRUNE_DIRS:
         shutil.rmtree(site_packages / relative, ignore_errors=True)
-    for pattern in PRUNE_GLOBS:
+    globs = PRUNE_GLOBS if packaging.botocore_services else (*PRUNE_GLOBS, *RUNTIME_PROVIDED_GLOBS)
+    for pattern in globs:
         for path in list(site_packages.glob(pattern)):
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
+    if packaging.botocore_services:
+        keep_service_models(site_packages, packaging.botocore_services)
+    for distribution in packaging.drop_distributions:
+        drop_distribution(site_packages, distribution)
+    if packaging.strip_native:
+        strip_shared_libraries(site_packages)
+
+
+def keep_service_models(site_packages: Path, services: tuple[str, ...]) -> None:
+    """Only `services` in botocore's (and boto3's resource) models; the shared endpoint and retry files stay."""
+    for data in (site_packages / "botocore" / "data", site_packages / "boto3" / "data"):
+        if not data.is_dir():
+            continue
+        for entry in data.iterdir():
+            if entry.is_dir() and entry.name not in services:
+                shutil.rmtree(entry)
+
+
+def _normalized(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+def drop_distribution(site_packages: Path, name: str) -> None:
+    """Remove every file an installed distribution put there (its RECORD), so no metadata claims it is present."""
+    for dist_info in site_packages.glob("*.dist-info"):
+        if _normalized(dist_info.name.split("-", 1)[0]) != _normalized(name):
+            continue
+        folders: set[Path] = set()
+        for line in (dist_info / "RECORD").read_text().splitlines():
+            path = site_packages / line.split(",", 1)[0]
+            if path.is_file() and site_packages in path.resolve().parents:
+                path.unlink()
+                folders.update(p for p in path.parents if site_packages in p.parents)
+        shutil.rmtree(dist_info, ignore_errors=True)
+        for folder in sorted(folders, key=lambda p: -len(p.parts)):  # deepest first
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        return
+    raise RuntimeError(f"cannot drop {name}: it is not installed (update PACKAGING in {Path(__file__).name})")
+
+
+def strip_tool() -> str:
+    for name in STRIP_TOOLS:
+        if found := shutil.which(name):
+            return found
+    raise RuntimeError(
+        "stripping arm64 shared libraries needs llvm-strip (any LLVM; `apt-get install llvm`), which reads every "
+        "ELF architecture"
+    )
+
+
+def loaded_image(path: Path) -> list[tuple[bytes, bytes]]:
+    """(program header, the file bytes it maps) for each segment of a 64-bit little-endian ELF file, with the
+    section-header fields of the ELF header zeroed (stripping moves the section header table, which is not loaded)."""
+    data = bytearray(path.read_bytes())
+    data[0x28:0x30] = bytes(8)  # e_shoff
+    data[0x3A:0x40] = bytes(6)  # e_shentsize, e_shnum, e_shstrndx
+    (phoff,) = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    image = []
+    for index in range(phnum):
+        start = phoff + index * phentsize
+        _type, _flags, offset, _vaddr, _paddr, filesz = struct.unpack_from("<IIQQQQ", data, start)
+        image.append((bytes(data[start : start + phentsize]), bytes(data[offset : offset + filesz])))
+    return image
+
+
+def _is_elf64_le(path: Path) -> bool:
+    with path.open("rb") as file:
+        return file.read(6) == b"\x7fELF\x02\x01"
+
+
+def strip_shared_libraries(site_packages: Path) -> None:
+    tool = strip_tool()
+    for path in sorted(site_packages.rglob("*.so*")):
+        if not path.is_file() or path.is_symlink() or not _is_elf64_le(path):
+            continue
+        stripped = path.with_name(path.name + ".stripped")
+        subprocess.run([tool, "--strip-all", "-o", str(stripped), str(path)], check=True)
+        if stripped.stat().st_size < path.stat().st_size and loaded_image(stripped) == loaded_image(path):
+            stripped.replace(path)
+        else:
+            stripped.unlink()
 
 
 def tree_size(root: Path) -> int:

@@ -1,5 +1,6 @@
 """CDC ingestion: the Kinesis stream and the DynamoDB table, the CDC Lambdas with their event source mappings and
-dead-letter queues, and the silver-apply Lambda; each function granted only the prefixes it touches."""
+dead-letter queues, the silver-apply Lambda and the batch-load (dlt) Lambda; each function granted only the prefixes
+it touches."""
 
 from __future__ import annotations
 
@@ -27,12 +28,14 @@ from stacks.profiles import Profile
 from stacks.storage.stack import LakeBuckets
 
 QUARANTINE_PREFIX = "quarantine"
-# Too large for a zip-packaged Lambda: dlt + deltalake + pyarrow + botocore measure ~300 MB unzipped against the
-# 250 MB limit (tests/infra/test_lambda_packaging.py measures it). Not deployed; see docs/deploy.md for the options.
-NOT_DEPLOYABLE_AS_ZIP = ("batch_load",)
+# dlt's working folder (pipelines, staged load packages): the function's code folder is read-only, /tmp is not.
+DLT_DATA_DIR_ENV = "DLT_DATA_DIR"
+LAMBDA_WRITABLE_DLT_DIR = "/tmp/.dlt"
 BRONZE_CONTENTS = "Delta bronze tables: data files and _delta_log entries"
 SILVER_CONTENTS = "Delta silver tables: data files and _delta_log entries"
 QUARANTINE_CONTENTS = "one JSONL file per quarantined batch"
+LANDING_CONTENTS = "landing files, <table>/dt=YYYY-MM-DD/*.jsonl.gz, uploaded by the source systems"
+SILVER_DLT_CONTENTS = "Delta silver tables written by dlt, and dlt's _dlt_* state and load tables"
 LANDING_PREFIX = "landing"
 
 
@@ -82,13 +85,15 @@ class StreamingStack(cdk.Stack):
             DYNAMODB_TABLE_ENV: self.table.table_name,
         }
 
-        def function(name: str, description: str, **sizing: Any) -> LakehouseFunction:
+        def function(
+            name: str, description: str, extra_environment: dict[str, str] | None = None, **sizing: Any
+        ) -> LakehouseFunction:
             return LakehouseFunction(
                 self,
                 "".join(part.title() for part in name.split("_")),
                 name=name,
                 description=description,
-                environment=environment,
+                environment={**environment, **(extra_environment or {})},
                 removal_policy=profile.removal_policy,
                 **sizing,
             )
@@ -100,6 +105,15 @@ class StreamingStack(cdk.Stack):
                 "silver_apply",
                 "Merges new bronze changes into Delta silver, one table per invocation",
                 memory_mb=3008,
+                timeout=cdk.Duration.minutes(15),
+            ),
+            # Started by Step Functions with {"source": "files" | "api", "tables": [...]}; the API source also needs
+            # LAKEHOUSE_API_URL (lakehouse.settings.API_URL_ENV), set it when the shop's API is reachable.
+            "batch_load": function(
+                "batch_load",
+                "dlt: landing files (or the shop API) into Delta silver, bad items quarantined",
+                extra_environment={DLT_DATA_DIR_ENV: LAMBDA_WRITABLE_DLT_DIR},
+                memory_mb=1024,  # one run's new files are held while normalizing (docs/batch-loads-and-catalog.md)
                 timeout=cdk.Duration.minutes(15),
             ),
         }
@@ -129,6 +143,10 @@ class StreamingStack(cdk.Stack):
         grant_prefix(lake, silver_apply, BRONZE, write=False, contents=BRONZE_CONTENTS)
         grant_prefix(lake, silver_apply, SILVER, write=True, contents=SILVER_CONTENTS)
         grant_prefix(quarantine, silver_apply, QUARANTINE_PREFIX, write=True, contents=QUARANTINE_CONTENTS)
+        batch_load = self.functions["batch_load"].role
+        grant_prefix(landing, batch_load, LANDING_PREFIX, write=False, contents=LANDING_CONTENTS)
+        grant_prefix(lake, batch_load, SILVER, write=True, contents=SILVER_DLT_CONTENTS)
+        grant_prefix(quarantine, batch_load, QUARANTINE_PREFIX, write=True, contents=QUARANTINE_CONTENTS)
 
         cdk.CfnOutput(self, "CdcStreamName", value=self.stream.stream_name)
         cdk.CfnOutput(self, "BehaviourTableName", value=self.table.table_name)

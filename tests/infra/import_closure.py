@@ -36,26 +36,50 @@ def _imported_names(tree: ast.AST, package: str) -> list[str]:
     return names
 
 
-def third_party_imports(root: Path, entry_module: str) -> dict[str, set[str]]:
-    """Top-level third-party module name -> the project modules that import it."""
-    found: dict[str, set[str]] = {}
-    seen: set[str] = set()
+def project_closure(root: Path, entry_module: str) -> dict[str, ast.Module]:
+    """Every project module the entry module can import (transitively), with its parsed source."""
+    closure: dict[str, ast.Module] = {}
     todo = [entry_module]
     while todo:
         parts = todo.pop().split(".")
         for depth in range(1, len(parts) + 1):
             module = ".".join(parts[:depth])
             path = _module_file(root, module)
-            if module in seen or path is None:
+            if module in closure or path is None:
                 continue
-            seen.add(module)
+            closure[module] = tree = ast.parse(path.read_text())
             package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-            for name in _imported_names(ast.parse(path.read_text()), package):
-                top = name.split(".")[0]
-                if top in PROJECT_PACKAGES:
-                    todo.append(name)
-                elif top and top != "__future__" and top not in sys.stdlib_module_names:
-                    found.setdefault(top, set()).add(module)
+            todo.extend(name for name in _imported_names(tree, package) if name.split(".")[0] in PROJECT_PACKAGES)
+    return closure
+
+
+def third_party_imports(root: Path, entry_module: str) -> dict[str, set[str]]:
+    """Top-level third-party module name -> the project modules that import it."""
+    found: dict[str, set[str]] = {}
+    for module, tree in project_closure(root, entry_module).items():
+        path = _module_file(root, module)
+        package = module if path is not None and path.name == "__init__.py" else module.rpartition(".")[0]
+        for name in _imported_names(tree, package):
+            top = name.split(".")[0]
+            if top and top not in PROJECT_PACKAGES and top != "__future__" and top not in sys.stdlib_module_names:
+                found.setdefault(top, set()).add(module)
+    return found
+
+
+def client_services(root: Path, entry_module: str) -> dict[str, set[str]]:
+    """AWS service name -> the project modules that build a client for it with a literal name (`.client("s3")`)."""
+    found: dict[str, set[str]] = {}
+    for module, tree in project_closure(root, entry_module).items():
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "client"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.setdefault(node.args[0].value, set()).add(module)
     return found
 
 

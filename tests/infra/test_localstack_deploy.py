@@ -70,7 +70,7 @@ def check_buckets_stream_table_and_queues_exist(aws: AwsConfig) -> None:
 def check_functions_and_event_source_mappings_are_wired(aws: AwsConfig) -> None:
     lambda_ = aws.client("lambda")
     functions = {f["Handler"].split(".")[1]: f for f in lambda_.list_functions()["Functions"]}
-    assert set(functions) == {"cdc_kinesis", "cdc_dynamodb", "silver_apply"}
+    assert set(functions) == {"cdc_kinesis", "cdc_dynamodb", "silver_apply", "batch_load"}
     for function in functions.values():
         assert function["Runtime"] == "python3.12"
         # (Architectures: moto's CloudFormation ignores it and reports x86_64; the template test checks arm64.)

@@ -32,7 +32,7 @@ def test_alarm_per_failure_mode(template: dict[str, Any]) -> None:
         by_metric.setdefault((alarm["Namespace"], alarm["MetricName"]), []).append(alarm)
     assert len(by_metric[("AWS/Lambda", "IteratorAge")]) == 2  # one per stream consumer
     assert len(by_metric[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]) == 2  # one per dead-letter queue
-    assert len(by_metric[("AWS/Lambda", "Errors")]) == 3  # one per function
+    assert len(by_metric[("AWS/Lambda", "Errors")]) == 4  # one per function
     quarantined = by_metric[("Lakehouse", "RecordsQuarantined")]  # one per CDC function
     assert sorted(tuple(sorted((d["Name"], d["Value"]) for d in a["Dimensions"])) for a in quarantined) == [
         (("Source", "dynamodb"), ("service", "cdc_dynamodb")),

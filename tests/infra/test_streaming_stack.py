@@ -13,7 +13,7 @@ from tests.infra.conftest import only, resources
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("cdk")]
 
-DEPLOYED_FUNCTIONS = ("cdc_kinesis", "cdc_dynamodb", "silver_apply")
+DEPLOYED_FUNCTIONS = ("cdc_kinesis", "cdc_dynamodb", "silver_apply", "batch_load")
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +163,25 @@ def test_silver_apply_reads_bronze_and_writes_silver(template: dict[str, Any]) -
     assert _object_prefixes(statements) == {"lake/bronze/*", "lake/silver/*", "quarantine/quarantine/*"}
     (bronze,) = [s for s in statements if "lake/bronze/*" in _object_prefixes([s])]
     assert bronze["Action"] == "s3:GetObject"
+
+
+def test_batch_load_reads_landing_and_writes_only_silver_and_quarantine(template: dict[str, Any]) -> None:
+    statements = _statements(template, "BatchLoadRole")
+    assert _object_prefixes(statements) == {"landing/landing/*", "lake/silver/*", "quarantine/quarantine/*"}
+    (landing,) = [s for s in statements if "landing/landing/*" in _object_prefixes([s])]
+    assert landing["Action"] == "s3:GetObject"
+    listed = [s["Condition"]["StringLike"]["s3:prefix"] for s in statements if s["Action"] == "s3:ListBucket"]
+    assert sorted(listed) == [["landing", "landing/*"], ["quarantine", "quarantine/*"], ["silver", "silver/*"]]
+
+
+def test_batch_load_has_a_writable_dlt_folder_memory_and_time(template: dict[str, Any]) -> None:
+    props = functions(template)["batch_load"]
+    assert props["Environment"]["Variables"]["DLT_DATA_DIR"] == "/tmp/.dlt"
+    assert props["MemorySize"] == 1024
+    assert props["Timeout"] == 15 * 60
+    batch_load_id = logical_id_of(template, "batch_load")
+    for mapping in resources(template, "AWS::Lambda::EventSourceMapping").values():
+        assert mapping["Properties"]["FunctionName"] != {"Ref": batch_load_id}  # started by Step Functions
 
 
 def test_no_policy_anywhere_has_a_wildcard_action(assembly: Callable[[str], CloudAssembly]) -> None:
