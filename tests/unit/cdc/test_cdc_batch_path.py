@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import random
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from hypothesis import strategies as st
 from lakehouse.bench.cdc_bronze import debezium_batch, debezium_event
 from lakehouse.cdc.bronze import committed_high_position
 from lakehouse.cdc.config import CdcSettings
-from lakehouse.cdc.ingest import CdcIngestService, KinesisRecords
+from lakehouse.cdc.ingest import BatchOutcome, CdcIngestService, KinesisRecords
 from lakehouse.contract import get_table
 from tests.unit.cdc.conftest import kinesis_record
 from tests.unit.cdc.test_cdc_fuzz import kinesis_payloads
@@ -142,3 +144,27 @@ def test_another_consumers_commit_invalidates_the_remembered_high_water_mark(tmp
     table = DeltaTable(first.writer.table_uri("orders")).to_pyarrow_table()
     assert table.num_rows == 120
     assert pa.compute.count_distinct(table.column("_dedup_key")).as_py() == 120
+
+
+def test_two_consumers_racing_with_the_same_batch_append_it_once(tmp_path: Path) -> None:
+    """Optimistic commits: the loser of the race re-reads bronze and finds its changes already there."""
+    lake, quarantine = str(tmp_path / "lake"), str(tmp_path / "quarantine")
+    mix = {"orders": 2, "payments": 1}
+    consumers = [CdcIngestService(CdcSettings(lake, quarantine)) for _ in range(2)]
+    for offset, consumer in enumerate(consumers):  # both warm, with tables open at the same version
+        consumer.ingest_kinesis_event(debezium_batch(3, first_lsn=10**6 + 10 * offset, mix=mix))
+    event = debezium_batch(300, first_lsn=1, mix=mix)
+    start = threading.Barrier(len(consumers))
+
+    def consume(consumer: CdcIngestService) -> BatchOutcome:
+        start.wait()
+        return consumer.ingest_kinesis_event(event)
+
+    with ThreadPoolExecutor(max_workers=len(consumers)) as pool:
+        outcomes = list(pool.map(consume, consumers))
+    assert all(o.balanced and not o.failed for o in outcomes), [o.errors for o in outcomes]
+    assert sum(o.appended for o in outcomes) == 300
+    assert sum(o.reasons["ignored:duplicate"] for o in outcomes) == 300
+    for table in mix:
+        keys = DeltaTable(consumers[0].writer.table_uri(table)).to_pyarrow_table().column("_dedup_key")
+        assert len(keys) == pa.compute.count_distinct(keys).as_py()
