@@ -117,11 +117,12 @@ class DbtProject:
 
     @property
     def target_path(self) -> Path:
-        return (self.work_dir / "target") if self.work_dir else self.project_dir / "target"
+        # absolute: dbt resolves a relative --target-path against the project folder, not the working directory
+        return ((self.work_dir / "target") if self.work_dir else self.project_dir / "target").resolve()
 
     @property
     def log_path(self) -> Path:
-        return (self.work_dir / "logs") if self.work_dir else self.project_dir / "logs"
+        return ((self.work_dir / "logs") if self.work_dir else self.project_dir / "logs").resolve()
 
     def env(self) -> dict[str, str]:
         lake = self.lake_uri if is_s3_uri(self.lake_uri) else str(Path(self.lake_uri).resolve())
