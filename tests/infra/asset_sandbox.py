@@ -6,8 +6,8 @@ this machine's builds of the same package versions (symlinks into the virtualenv
 `PYTHONPATH=<view>`, Python sees the standard library and that folder only, as Lambda sees /var/task first: a module
 the bundler pruned (or never installed) is missing here too, and `find_spec` answers as it would there.
 
-Usage: python -S -P tests/infra/asset_sandbox.py <handler module> '<event json>'
-Prints one JSON line: {"result": ..., "service_models": [...]} (botocore service models loaded during the run).
+Usage: python -S -P tests/infra/asset_sandbox.py <handler module> '<JSON list of events>'
+Prints one JSON line: {"results": [...], "service_models": [...]} (botocore service models loaded during the runs).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class Context:
     aws_request_id = "sandbox"
 
 
-def main(handler_module: str, event: dict[str, Any]) -> dict[str, Any]:
+def main(handler_module: str, events: list[dict[str, Any]]) -> dict[str, Any]:
     sys.meta_path.insert(0, RemovedIn312())
     service_models: set[str] = set()
     import botocore.loaders  # fails if the asset has no botocore
@@ -81,8 +81,9 @@ def main(handler_module: str, event: dict[str, Any]) -> dict[str, Any]:
         return load(self, service_name, *args, **kwargs)
 
     botocore.loaders.Loader.load_service_model = recording  # type: ignore[method-assign]
-    result = importlib.import_module(handler_module).handler(event, Context())
-    return {"result": result, "service_models": sorted(service_models)}
+    handler = importlib.import_module(handler_module).handler
+    results = [handler(event, Context()) for event in events]
+    return {"results": results, "service_models": sorted(service_models)}
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""batch_load with only its asset's modules: the pruned asset still runs a real load (landing files on S3, a bad
-file quarantined, Delta silver written) against a moto server. Complements the static checks in
-test_lambda_packaging.py; the arm64 binaries themselves cannot run here (see docs/deploy.md)."""
+"""batch_load with only its asset's modules: the pruned asset still runs real loads (landing files on S3, a bad
+file quarantined, Delta silver written; then the shop API's campaigns) against a moto server. Complements the static
+checks in test_lambda_packaging.py; the arm64 binaries themselves cannot run here (see docs/deploy.md)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from generator.api import serve_in_thread
+from generator.config import SimulationConfig
 from lakehouse.emulator import Emulator
-from lakehouse.settings import LAKE_URI_ENV, LANDING_URI_ENV, QUARANTINE_URI_ENV
+from lakehouse.settings import API_URL_ENV, LAKE_URI_ENV, LANDING_URI_ENV, QUARANTINE_URI_ENV
 from lakehouse.sources.landing_files.samples import encode_jsonl_gz, landing_key, review
 from stacks.constructs.lambda_bundling import PACKAGING, PROJECT_ROOT, FunctionSource, installed_dependencies
 from stacks.streaming.stack import DLT_DATA_DIR_ENV
@@ -70,20 +72,25 @@ def test_handler_runs_a_load_with_only_the_modules_in_its_asset(
     }
     sandbox = Path(__file__).with_name("asset_sandbox.py")
     command = [sys.executable, "-S", "-P", str(sandbox), "lambdas.batch_load.handler"]
-    run = subprocess.run(
-        [*command, json.dumps({"source": "files", "tables": ["reviews"]})],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    events = [{"source": "files", "tables": ["reviews"]}, {"source": "api", "tables": ["campaigns"]}]
+    with serve_in_thread(SimulationConfig(scale=0.001, days=7, seed=7)) as api_url:
+        run = subprocess.run(
+            [*command, json.dumps(events)],
+            cwd=tmp_path,
+            env={**env, API_URL_ENV: api_url},
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
     assert run.returncode == 0, run.stderr[-4000:]
     outcome = json.loads(run.stdout.strip().splitlines()[-1])
     with capsys.disabled():
         print(f"\n[batch_load sandbox] botocore service models loaded: {outcome['service_models']}")
-    assert outcome["result"]["rows"] == {"reviews": 20}
-    assert outcome["result"]["quarantined_total"] == 1
-    assert s3.list_objects_v2(Bucket="lake", Prefix="silver/reviews/_delta_log/")["KeyCount"] > 0
+    files, api = outcome["results"]
+    assert files["rows"] == {"reviews": 20}
+    assert files["quarantined_total"] == 1
+    assert api["rows"]["campaigns"] > 0
+    for table in ("reviews", "campaigns"):
+        assert s3.list_objects_v2(Bucket="lake", Prefix=f"silver/{table}/_delta_log/")["KeyCount"] > 0
     assert set(outcome["service_models"]) == {"s3", "xray"}  # the X-Ray SDK's sampling client, at import
     assert set(outcome["service_models"]) <= set(PACKAGING["batch_load"].botocore_services)

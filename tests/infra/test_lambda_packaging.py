@@ -20,6 +20,7 @@ from stacks.constructs.lambda_bundling import (
     installed_dependencies,
     loaded_image,
     strip_shared_libraries,
+    strip_tool,
     tree_size,
 )
 from tests.infra.cloud_assembly import CloudAssembly
@@ -172,3 +173,9 @@ def test_stripped_libraries_load_and_work_and_changed_images_are_caught(tmp_path
     offset = changed.index(text[4096:4160]) + 8
     extension.write_bytes(changed[:offset] + bytes([changed[offset] ^ 0xFF]) + changed[offset + 1 :])
     assert loaded_image(extension) != image
+
+
+def test_a_missing_strip_tool_is_named_with_its_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(RuntimeError, match=r"needs llvm-strip .*apt-get install llvm"):
+        strip_tool()
