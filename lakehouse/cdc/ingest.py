@@ -48,7 +48,7 @@ from lakehouse.contract import get_table
 
 log = logging.getLogger(__name__)
 
-APPEND_THREADS = 4
+APPEND_THREADS = 8  # commits wait on storage round trips (S3): all tables of a batch in flight at once
 KINESIS = "kinesis"
 DYNAMODB = "dynamodb"
 
