@@ -104,6 +104,16 @@ def silver_schema(contract: TableContract) -> pa.Schema:
     return pa.schema([*contract.arrow_schema(), *lineage])
 
 
+def ensure_silver_table(
+    contract: TableContract, lake_uri: str, storage_options: dict[str, str] | None = None
+) -> DeltaTable:
+    """The silver table of `contract`, created empty (`silver_schema`, the contract's partitioning) if missing.
+    The only place silver apply creates a silver table, so an empty table and a first apply look the same."""
+    return open_or_create(
+        table_uri(lake_uri, SILVER, contract.name), silver_schema(contract), storage_options, contract.partition_by
+    )
+
+
 def apply_table(
     contract: TableContract,
     lake_uri: str,
@@ -119,13 +129,15 @@ def apply_table(
     report = ApplyReport(table=contract.name)
     bronze_uri = table_uri(lake_uri, BRONZE, contract.name)
     silver_uri = table_uri(lake_uri, SILVER, contract.name)
+    # Silver holds every contract table even before its first change (readers such as dbt's staging views fail on
+    # a missing table), so the table is created whether or not bronze has anything yet.
+    silver = ensure_silver_table(contract, lake_uri, storage_options)
     if not DeltaTable.is_deltatable(bronze_uri, storage_options):
         report.seconds = time.perf_counter() - started
         return report
     bronze = DeltaTable(bronze_uri, storage_options=storage_options)
     report.bronze_version = bronze.version()
     last = report.bronze_version if until_version is None else min(until_version, report.bronze_version)
-    silver = open_or_create(silver_uri, silver_schema(contract), storage_options, contract.partition_by)
     applied = _applied_version(silver, contract.name)
     report.applied_to = applied
     if applied is not None and applied > report.bronze_version:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 
 from lakehouse.emulator import Emulator
-from lakehouse.silver import apply_table
+from lakehouse.silver import apply_table, silver_schema
 from tests.unit.silver.bronze_log import EPOCH, THINGS, Change, append_changes
 
 pytestmark = pytest.mark.integration
@@ -37,3 +38,14 @@ def test_apply_on_s3_folds_changes_and_reruns_as_a_noop(emulator: Emulator) -> N
     assert report.applied_to == 1 and again.noop
     tombstones = DeltaTable(f"{lake}/silver/_tombstones/things", storage_options=options).to_pyarrow_table()
     assert tombstones.column("thing_id").to_pylist() == [2]
+
+
+def test_missing_bronze_on_s3_creates_the_empty_silver_table(emulator: Emulator) -> None:
+    emulator.aws.client("s3").create_bucket(Bucket="lake")
+    lake, options = "s3://lake", emulator.aws.delta_storage_options()
+
+    report = apply_table(THINGS, lake, storage_options=options)
+
+    silver = DeltaTable(f"{lake}/silver/things", storage_options=options)
+    assert report.noop and silver.to_pyarrow_table().num_rows == 0
+    assert pa.schema(silver.schema().to_arrow()) == silver_schema(THINGS)

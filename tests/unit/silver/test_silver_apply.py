@@ -9,7 +9,9 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError
 
-from lakehouse.silver import ApplyPolicy, app_id, apply_table
+from lakehouse.cdc.bronze import ensure_bronze_table
+from lakehouse.contract import get_table
+from lakehouse.silver import ApplyPolicy, app_id, apply_table, ensure_silver_table, silver_schema
 from lakehouse.silver import apply as apply_module
 from lakehouse.silver.tombstones import tombstone_uri
 from tests.unit.silver.bronze_log import EPOCH, PAIRS, THINGS, Change, append_changes, position
@@ -226,9 +228,59 @@ def test_old_tombstones_are_pruned_by_retention(lake: str) -> None:
     assert DeltaTable(tombstone_uri(lake, "things")).to_pyarrow_table().num_rows == 0
 
 
-def test_missing_bronze_table_is_nothing_to_do(lake: str) -> None:
+def delta_schema_json(uri: str, storage_options: dict[str, str] | None = None) -> str:
+    """The Delta schema with nullability, as the log records it."""
+    return DeltaTable(uri, storage_options=storage_options).schema().to_json()
+
+
+def test_missing_bronze_creates_the_empty_silver_table_a_first_apply_would(lake: str, tmp_path: Path) -> None:
     report = apply_table(THINGS, lake)
+
     assert report.noop and report.bronze_version is None
+    empty = DeltaTable(f"{lake}/silver/things")
+    assert empty.to_pyarrow_table().num_rows == 0
+    assert pa.schema(empty.schema().to_arrow()) == silver_schema(THINGS)
+    assert empty.transaction_version(app_id("things")) is None  # no progress recorded: nothing was applied
+    again = apply_table(THINGS, lake)
+    assert again.noop and DeltaTable(f"{lake}/silver/things").version() == empty.version()  # no commit
+
+    # Once changes arrive, the table is the one a first apply gives on a lake where bronze existed from the start
+    # (with nullability: the first merge evolves the schema the same way in both).
+    fresh = str(tmp_path / "fresh")
+    for each in (lake, fresh):
+        append_changes(each, THINGS, [thing("c", 1, 1)])
+        apply_table(THINGS, each)
+    assert delta_schema_json(f"{lake}/silver/things") == delta_schema_json(f"{fresh}/silver/things")
+    assert silver_rows(lake)[1]["name"] == silver_rows(fresh)[1]["name"] == "x"
+
+
+def test_first_apply_into_the_pre_created_empty_table_works_unchanged(lake: str) -> None:
+    apply_table(THINGS, lake)  # no bronze yet: silver created empty
+    append_changes(lake, THINGS, [thing("c", 1, 1, "a", "1.50"), thing("c", 2, 2, "b"), thing("d", 3, 2)])
+
+    report = apply_table(THINGS, lake)
+
+    rows = silver_rows(lake)
+    assert sorted(rows) == [1] and rows[1]["name"] == "a" and rows[1]["price"] == Decimal("1.50")
+    assert report.applied_from == 0 and report.applied_to == 0 and report.inserted == 1
+    assert DeltaTable(f"{lake}/silver/things").transaction_version(app_id("things")) == 0
+
+
+def test_partitioned_table_is_created_with_its_partitioning(lake: str) -> None:
+    contract = get_table("clickstream_events")
+    table = ensure_silver_table(contract, lake)
+    assert table.metadata().partition_columns == list(contract.partition_by)
+    assert pa.schema(table.schema().to_arrow()) == silver_schema(contract)
+
+
+def test_existing_bronze_without_changes_still_creates_silver(lake: str) -> None:
+    ensure_bronze_table(f"{lake}/bronze/things", THINGS)  # what a consumer does before its first append
+
+    report = apply_table(THINGS, lake)
+
+    assert report.bronze_version == 0 and report.changes_read == 0
+    assert DeltaTable(f"{lake}/silver/things").to_pyarrow_table().num_rows == 0
+    assert DeltaTable(f"{lake}/silver/things").transaction_version(app_id("things")) == 0
 
 
 def test_older_delete_arriving_late_does_not_remove_a_newer_row(lake: str) -> None:
