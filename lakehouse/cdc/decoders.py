@@ -85,7 +85,7 @@ def decode_kinesis_data(data: str | bytes | None) -> Decoded:
 # `source` after the row images), and the parsed `source.table` must agree, or the batch goes per record.
 # Anything unusual in the batch (a wrapped or DMS event, a tombstone, a heartbeat, a value of the wrong wire type,
 # a missing image, ...) makes it return None and the batch takes the per-record path, which names each bad
-# record; tests/unit/cdc/test_cdc_fuzz.py checks that both paths write the same bronze rows.
+# record; tests/unit/cdc/test_cdc_fuzz.py and test_cdc_batch_path.py check that both paths have the same effect.
 _WIRE_TYPES = {
     "string": pa.string(),
     "int32": pa.int64(),
@@ -125,7 +125,7 @@ def decode_debezium_batch(payloads: Sequence[bytes]) -> list[TableChanges] | Non
     or None when the batch needs the per-record path."""
     if not payloads:
         return []
-    marks = list(map(bytes.rfind, payloads, repeat(_TABLE_MARK)))  # C loops: ~1 µs per record in Python
+    marks = list(map(bytes.rfind, payloads, repeat(_TABLE_MARK)))  # a C loop (a Python loop: ~1 µs a record)
     if -1 in marks:
         return None  # not a Debezium change event (a tombstone, heartbeat, DMS record, ...)
     starts = [mark + len(_TABLE_MARK) for mark in marks]
