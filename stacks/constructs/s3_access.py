@@ -38,3 +38,11 @@ def grant_prefix(bucket: s3.IBucket, grantee: iam.IRole, prefix: str, *, write: 
         f"Objects under {prefix}/ ({contents}) are created at run time with names not known at deploy time; "
         "the key prefix is the narrowest ARN, and every action is named.",
     )
+
+
+def grant_bucket_exists_check(bucket: s3.IBucket, grantee: iam.IRole) -> None:
+    """`s3:ListBucket` on the bucket without a prefix condition: what S3 requires for HeadBucket, whose request has no
+    `s3:prefix`. It lets the grantee list key names in the whole bucket, still not read or write any object."""
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
+    )

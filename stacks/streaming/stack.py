@@ -22,7 +22,7 @@ from lakehouse.settings import (
     SILVER,
 )
 from stacks.constructs.lakehouse_function import LakehouseFunction
-from stacks.constructs.s3_access import grant_prefix
+from stacks.constructs.s3_access import grant_bucket_exists_check, grant_prefix
 from stacks.constructs.stream_consumer import StreamBatching, StreamConsumer
 from stacks.profiles import Profile
 from stacks.storage.stack import LakeBuckets
@@ -146,6 +146,9 @@ class StreamingStack(cdk.Stack):
         batch_load = self.functions["batch_load"].role
         grant_prefix(landing, batch_load, LANDING_PREFIX, write=False, contents=LANDING_CONTENTS)
         grant_prefix(lake, batch_load, SILVER, write=True, contents=SILVER_DLT_CONTENTS)
+        # dlt's filesystem destination (s3fs) checks that the lake bucket exists (HeadBucket) before each load;
+        # tests/infra/test_batch_load_runtime.py records every S3 call a run makes and checks it against these grants.
+        grant_bucket_exists_check(lake, batch_load)
         grant_prefix(quarantine, batch_load, QUARANTINE_PREFIX, write=True, contents=QUARANTINE_CONTENTS)
 
         cdk.CfnOutput(self, "CdcStreamName", value=self.stream.stream_name)

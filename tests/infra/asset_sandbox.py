@@ -7,7 +7,9 @@ this machine's builds of the same package versions (symlinks into the virtualenv
 the bundler pruned (or never installed) is missing here too, and `find_spec` answers as it would there.
 
 Usage: python -S -P tests/infra/asset_sandbox.py <handler module> '<JSON list of events>'
-Prints one JSON line: {"results": [...], "service_models": [...]} (botocore service models loaded during the runs).
+Prints one JSON line: {"results": [...], "service_models": [...], "s3_calls": [...]}: the botocore service models
+loaded during the runs, and every S3 call made through botocore or aiobotocore (s3fs, the quarantine writer) as
+[operation, bucket, key or prefix]; delta-rs's own Rust S3 client is not seen.
 """
 
 from __future__ import annotations
@@ -81,9 +83,36 @@ def main(handler_module: str, events: list[dict[str, Any]]) -> dict[str, Any]:
         return load(self, service_name, *args, **kwargs)
 
     botocore.loaders.Loader.load_service_model = recording  # type: ignore[method-assign]
+    s3_calls = record_s3_calls()
     handler = importlib.import_module(handler_module).handler
     results = [handler(event, Context()) for event in events]
-    return {"results": results, "service_models": sorted(service_models)}
+    return {"results": results, "service_models": sorted(service_models), "s3_calls": sorted(s3_calls)}
+
+
+def record_s3_calls() -> set[tuple[str, str, str]]:
+    import aiobotocore.client
+    import botocore.client
+
+    calls: set[tuple[str, str, str]] = set()
+
+    def note(client: Any, operation: str, params: dict[str, Any]) -> None:
+        if client.meta.service_model.service_name == "s3":
+            calls.add((operation, params.get("Bucket", ""), params.get("Key", params.get("Prefix", ""))))
+
+    sync_call = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
+    async_call = aiobotocore.client.AioBaseClient._make_api_call
+
+    def recording_sync(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        note(self, operation, params)
+        return sync_call(self, operation, params)
+
+    async def recording_async(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        note(self, operation, params)
+        return await async_call(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = recording_sync  # type: ignore[attr-defined]
+    aiobotocore.client.AioBaseClient._make_api_call = recording_async
+    return calls
 
 
 if __name__ == "__main__":

@@ -9,9 +9,12 @@ import os
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Callable
 from datetime import date
+from fnmatch import fnmatchcase
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,8 +26,62 @@ from lakehouse.sources.landing_files.samples import encode_jsonl_gz, landing_key
 from stacks.constructs.lambda_bundling import PACKAGING, PROJECT_ROOT, FunctionSource, installed_dependencies
 from stacks.streaming.stack import DLT_DATA_DIR_ENV
 from tests.infra.asset_sandbox import build_view
+from tests.infra.cloud_assembly import CloudAssembly
+from tests.infra.conftest import resources
 
 pytestmark = [pytest.mark.infra, pytest.mark.integration, pytest.mark.xdist_group("cdk")]
+
+# S3 API operation -> the IAM action that authorizes it (AWS's "Actions defined by Amazon S3" table).
+IAM_ACTION = {
+    "GetObject": "s3:GetObject",
+    "HeadObject": "s3:GetObject",
+    "PutObject": "s3:PutObject",
+    "CreateMultipartUpload": "s3:PutObject",
+    "UploadPart": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject",
+    "AbortMultipartUpload": "s3:AbortMultipartUpload",
+    "DeleteObject": "s3:DeleteObject",
+    "DeleteObjects": "s3:DeleteObject",
+    "ListObjectsV2": "s3:ListBucket",
+    "ListObjects": "s3:ListBucket",
+    "HeadBucket": "s3:ListBucket",
+}
+
+
+def _bucket_purpose(arn: Any) -> tuple[str, str] | None:
+    """(bucket purpose, key pattern or "" for the bucket) of a synthesized dev bucket ARN: ("lake", "silver/*")."""
+    if not (isinstance(arn, dict) and "Fn::Join" in arn):
+        return None
+    parts = arn["Fn::Join"][1]
+    names = [p for p in parts if isinstance(p, str) and p.startswith(":s3:::lakehouse-dev-")]
+    if not names:
+        return None
+    purpose = names[0].removeprefix(":s3:::lakehouse-dev-").removesuffix("-")
+    last = parts[-1]
+    return purpose, last.removeprefix("/") if isinstance(last, str) and last.startswith("/") else ""
+
+
+def permitted(statements: list[dict[str, Any]], operation: str, bucket: str, key: str) -> bool:
+    """Whether an Allow statement of the role covers the call (buckets named by purpose, as in the sandbox run)."""
+    action = IAM_ACTION[operation]
+    for statement in statements:
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if statement["Effect"] != "Allow" or action not in actions:
+            continue
+        for purpose, pattern in filter(None, map(_bucket_purpose, targets)):
+            if purpose != bucket:
+                continue
+            if action != "s3:ListBucket":
+                if pattern and fnmatchcase(key, pattern):
+                    return True
+                continue
+            prefixes = statement.get("Condition", {}).get("StringLike", {}).get("s3:prefix")
+            if prefixes is None:
+                return True  # unconditioned: HeadBucket and any listing
+            if operation != "HeadBucket" and any(fnmatchcase(key, p) for p in prefixes):
+                return True
+    return False
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +105,11 @@ def test_the_virtualenv_runs_the_same_versions_as_the_asset(dependencies: Path) 
 
 
 def test_handler_runs_a_load_with_only_the_modules_in_its_asset(
-    emulator: Emulator, dependencies: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    emulator: Emulator,
+    dependencies: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    assembly: Callable[[str], CloudAssembly],
 ) -> None:
     s3 = emulator.aws.client("s3")
     for bucket in ("landing", "lake", "quarantine"):
@@ -86,6 +147,7 @@ def test_handler_runs_a_load_with_only_the_modules_in_its_asset(
     outcome = json.loads(run.stdout.strip().splitlines()[-1])
     with capsys.disabled():
         print(f"\n[batch_load sandbox] botocore service models loaded: {outcome['service_models']}")
+        print("[batch_load sandbox] S3 calls through botocore:", *outcome["s3_calls"], sep="\n  ")
     files, api = outcome["results"]
     assert files["rows"] == {"reviews": 20}
     assert files["quarantined_total"] == 1
@@ -94,3 +156,17 @@ def test_handler_runs_a_load_with_only_the_modules_in_its_asset(
         assert s3.list_objects_v2(Bucket="lake", Prefix=f"silver/{table}/_delta_log/")["KeyCount"] > 0
     assert set(outcome["service_models"]) == {"s3", "xray"}  # the X-Ray SDK's sampling client, at import
     assert set(outcome["service_models"]) <= set(PACKAGING["batch_load"].botocore_services)
+
+    # Every S3 call made through botocore is allowed by the deployed role (the dev template's statements).
+    template = assembly("dev").template("lakehouse-dev-streaming")
+    statements = [
+        statement
+        for logical_id, policy in resources(template, "AWS::IAM::Policy").items()
+        if logical_id.startswith("BatchLoadRole")
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert outcome["s3_calls"]
+    denied = [call for call in outcome["s3_calls"] if not permitted(statements, *call)]
+    assert not denied, f"S3 calls the batch_load role would be refused: {denied}"
+    prefix_listing_only = [s for s in statements if not (s["Action"] == "s3:ListBucket" and "Condition" not in s)]
+    assert not permitted(prefix_listing_only, "HeadBucket", "lake", "")  # why the bucket-wide listing is granted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -170,8 +171,12 @@ def test_batch_load_reads_landing_and_writes_only_silver_and_quarantine(template
     assert _object_prefixes(statements) == {"landing/landing/*", "lake/silver/*", "quarantine/quarantine/*"}
     (landing,) = [s for s in statements if "landing/landing/*" in _object_prefixes([s])]
     assert landing["Action"] == "s3:GetObject"
-    listed = [s["Condition"]["StringLike"]["s3:prefix"] for s in statements if s["Action"] == "s3:ListBucket"]
+    listings = [s for s in statements if s["Action"] == "s3:ListBucket"]
+    listed = [s["Condition"]["StringLike"]["s3:prefix"] for s in listings if "Condition" in s]
     assert sorted(listed) == [["landing", "landing/*"], ["quarantine", "quarantine/*"], ["silver", "silver/*"]]
+    # HeadBucket (dlt's s3fs checks the lake bucket exists) needs s3:ListBucket without a prefix, on the lake only.
+    (bucket_wide,) = [s for s in listings if "Condition" not in s]
+    assert ":s3:::lakehouse-dev-lake-" in json.dumps(bucket_wide["Resource"])
 
 
 def test_batch_load_has_a_writable_dlt_folder_memory_and_time(template: dict[str, Any]) -> None:
