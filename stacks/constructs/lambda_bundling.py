@@ -2,8 +2,9 @@
 
 The asset of function `<name>` is `lakehouse/` + `lambdas/__init__.py` + `lambdas/<name>/` + its pinned
 dependencies, installed with pip for the Lambda platform (`--platform manylinux..._aarch64 --only-binary=:all:`).
-Installed dependencies are cached under `.cache/lambda-deps/<hash>/` (hash of the requirements, the constraints and
-the pip arguments) and hard-linked into each asset, so a warm synth copies no bytes.
+Installed dependencies are pruned (what every function leaves out, then what `PACKAGING` declares for one function),
+cached under `.cache/lambda-deps/<hash>/` (hash of the requirements, the constraints, the pip arguments and the
+pruning) and hard-linked into each asset, so a warm synth copies no bytes.
 """
 
 from __future__ import annotations
