@@ -3,14 +3,61 @@
     On an incremental run, keep source rows whose change timestamp lies within var('lookback_days') of the newest
     change already in the fact. The fact merges on its key, so a row that changed late (its timestamp is older
     than rows already loaded, but inside the window) replaces the stale version. Changes older than the window
-    need `--full-refresh` or a wider window (`--vars '{lookback_days: 30}'`). -#}
+    need `--full-refresh` or a wider window (`--vars '{lookback_days: 30}'`).
+
+    The window start is read from the fact once, when the model runs, and written into the SQL as a literal:
+    a filter against a constant is pushed down into delta_scan (file skipping on the Delta statistics, partition
+    pruning), a filter against a scalar subquery is not and reads every file. -#}
 {% macro lookback_filter(column, this_column=none) -%}
     {%- if is_incremental() -%}
-        {{ column }} >= (
-            select {{ dbt.dateadd('day', -1 * var('lookback_days'), 'max(' ~ (this_column or column) ~ ')') }}
-            from {{ this }}
-        )
+        {%- set since = lookback_start(this_column or column) -%}
+        {%- if since is none -%}
+            true
+        {%- else -%}
+            {{ column }} >= {{ since }}
+        {%- endif -%}
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{#- The same window on a date column (e.g. a partition column such as event_date), for partition pruning. -#}
+{% macro lookback_date_filter(date_column, this_column) -%}
+    {%- if is_incremental() -%}
+        {%- set since = lookback_start(this_column) -%}
+        {%- if since is none -%}
+            true
+        {%- else -%}
+            {{ date_column }} >= cast({{ since }} as date)
+        {%- endif -%}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- SQL for the start of the lookback window: newest `this_column` in the fact minus var('lookback_days'), as a
+    timestamp literal; none when the fact is empty (load everything). In a dbt unit test `this` is a fixture, not a
+    table that can be queried, so the window stays a subquery there. -#}
+{% macro lookback_start(this_column) -%}
+    {%- set newest = 'max(' ~ this_column ~ ')' -%}
+    {%- set window_start = dbt.dateadd('day', -1 * var('lookback_days'), newest) -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{ return('(select ' ~ window_start ~ ' from ' ~ this ~ ')') }}
+    {%- endif -%}
+    {%- set value = run_query('select ' ~ window_start ~ ' from ' ~ this).columns[0].values()[0] -%}
+    {{ return(none if value is none else timestamp_literal(value)) }}
+{%- endmacro %}
+
+{#- A Python datetime as a SQL timestamp literal of the type staging gives source timestamps (source_timestamp). -#}
+{% macro timestamp_literal(value) -%}
+    {{ return(adapter.dispatch('timestamp_literal', 'lakehouse')(value)) }}
+{%- endmacro %}
+
+{% macro default__timestamp_literal(value) -%}
+    timestamp '{{ value.strftime("%Y-%m-%d %H:%M:%S.%f") }}'
+{%- endmacro %}
+
+{% macro duckdb__timestamp_literal(value) -%}
+    {#- timestamptz, as staging reads it from Delta: comparing with a plain timestamp would cast the column -#}
+    cast('{{ value.isoformat() }}' as timestamptz)
 {%- endmacro %}

@@ -1,7 +1,9 @@
 {#- Sessions to carts to orders: how far each web session got in the funnel. `changed_sessions`, when given, names a
-    relation of session_ids: only those sessions are rolled up (incremental runs). -#}
-{% macro sessions_funnelled(changed_sessions=none) -%}
+    relation of session_ids: only those sessions are rolled up (incremental runs). `events_since`, when given, is a
+    SQL date: only clickstream partitions (event_date) from that day on are read for them (see first_session_day). -#}
+{% macro sessions_funnelled(changed_sessions=none, events_since=none) -%}
 {%- set filter = ("where session_id in (select session_id from " ~ changed_sessions ~ ")") if changed_sessions else "" -%}
+{%- set events_filter = (filter ~ " and event_date >= " ~ events_since) if events_since else filter -%}
 with sessions as (
     select * from {{ ref('stg_web__sessions') }}
     {{ filter }}
@@ -17,7 +19,7 @@ events as (
         sum(case when event_type = 'purchase' then 1 else 0 end) as purchase_events,
         max(event_ts) as last_event_at
     from {{ ref('stg_web__clickstream_events') }}
-    {{ filter }}
+    {{ events_filter }}
     group by session_id
 ),
 
@@ -64,4 +66,20 @@ select
 from sessions
 left join events on sessions.session_id = events.session_id
 left join carts on sessions.session_id = carts.session_id
+{%- endmacro %}
+
+{#- The day before the earliest start of the sessions returned by `changed_sessions_sql`, as a SQL date literal
+    (none when it cannot be known at compile time, or no session changed). A session's events happen after it
+    starts, so its events lie in the clickstream partitions from that day on (one day of margin for clock skew);
+    as a literal the bound prunes partitions in delta_scan, which a join against the sessions would not. -#}
+{% macro first_session_day(changed_sessions_sql) -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set query -%}
+        select cast({{ dbt.dateadd('day', -1, 'min(started_at)') }} as date) from {{ ref('stg_web__sessions') }}
+        where session_id in ({{ changed_sessions_sql }})
+    {%- endset -%}
+    {%- set day = run_query(query).columns[0].values()[0] -%}
+    {{ return(none if day is none else "cast('" ~ day.isoformat() ~ "' as date)") }}
 {%- endmacro %}

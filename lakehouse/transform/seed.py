@@ -100,6 +100,7 @@ def seed_silver(
             with_lineage(contract, now),
             mode="overwrite",
             schema_mode="overwrite",
+            partition_by=list(contract.partition_by) or None,  # as silver apply lays it out
             storage_options=storage_options,
         )
         written[name], held_back[name] = now.num_rows, later
