@@ -168,3 +168,20 @@ def test_two_consumers_racing_with_the_same_batch_append_it_once(tmp_path: Path)
     for table in mix:
         keys = DeltaTable(consumers[0].writer.table_uri(table)).to_pyarrow_table().column("_dedup_key")
         assert len(keys) == pa.compute.count_distinct(keys).as_py()
+
+
+def test_new_column_then_same_columns_then_fewer_columns(tmp_path: Path) -> None:
+    """The writer merges the schema only when a batch brings a column the table lacks; values land by name."""
+    service = CdcIngestService(CdcSettings(str(tmp_path / "lake"), str(tmp_path / "quarantine")))
+    batches = [
+        [_event("orders", 40, extra={"coupon": "A"})],  # adds `coupon` (after the metadata columns)
+        [_event("orders", 41, extra={"coupon": "B"})],  # same columns, in another order than the table's
+        [_event("orders", 42)],  # no `coupon`: null
+    ]
+    for offset, events in enumerate(batches):
+        event = {"Records": [kinesis_record(orjson.dumps(e), 100 * offset + i) for i, e in enumerate(events)]}
+        assert service.ingest_kinesis_event(event).appended == len(events)
+    rows = DeltaTable(service.writer.table_uri("orders")).to_pyarrow_table().to_pylist()
+    by_id = {row["order_id"]: row for row in rows}
+    assert {k: by_id[k]["coupon"] for k in (40, 41, 42)} == {40: "A", 41: "B", 42: None}
+    assert {k: by_id[k]["_source_position"] for k in (40, 41, 42)} == {k: f"{k:040d}" for k in (40, 41, 42)}
