@@ -34,3 +34,20 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", os.environ.get("LAKEHOUSE_TEST_KEY", "testing"))
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture(autouse=True)
+def _isolate_powertools_state() -> Iterator[None]:
+    """Handler modules keep module-level Powertools objects across tests in one worker. With metrics disabled
+    (the local runtime's quiet mode) Powertools' flush never clears the metric set, which all Metrics instances
+    share, and a Logger keeps the level it was built with: reset both after each test so none leaks into the next."""
+    yield
+    import logging
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("lambdas.") and name.endswith(".handler"):
+            if metrics := getattr(module, "metrics", None):
+                metrics.clear_metrics()
+            if logger := getattr(module, "logger", None):
+                logger.setLevel(logging.INFO)

@@ -182,8 +182,12 @@ def test_dynamodb_fixture_batch(service: CdcIngestService, tmp_path: Path) -> No
 def test_kinesis_handler_in_process(
     cdc_env: tuple[Path, Path], lambda_context: LambdaContext, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from lambdas.cdc_kinesis.handler import handler
+    import sys
 
+    from lambdas.cdc_kinesis.handler import handler, logger
+
+    # The module-level Logger keeps the stdout it saw when first imported (maybe another test's capture).
+    logger.registered_handler.setStream(sys.stdout)  # type: ignore[attr-defined,unused-ignore]
     response = handler(load_event("kinesis_cdc_batch.json"), lambda_context)
     assert response == {"batchItemFailures": []}
     lake, _ = cdc_env
