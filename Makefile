@@ -27,7 +27,14 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(SETUP_STAMP) $(NPM_STAMP) ## Create the virtualenv and the project-local CDK CLI (skipped when done)
+# Lambda bundling strips arm64 shared libraries with llvm-strip (see stacks/constructs/lambda_bundling.py).
+TOOLS_STAMP := $(VENV)/.tools-done
+$(TOOLS_STAMP): $(SETUP_STAMP)
+	@command -v llvm-strip >/dev/null || command -v llvm-strip-14 >/dev/null || \
+	  { echo "installing llvm (llvm-strip) from Debian's packages"; apt-get update -qq && apt-get install -y -qq llvm; }
+	@touch $@
+
+setup: $(SETUP_STAMP) $(NPM_STAMP) $(TOOLS_STAMP) ## Create the virtualenv, the project-local CDK CLI and tools (skipped when done)
 
 demo: setup ## Run the whole lakehouse on this machine and print what happened
 	$(BIN)/lakehouse demo
