@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lakehouse.contract import get_table
+from lakehouse.envvars import temporary_environment
 
 TABLE = "orders"
 UPDATE_SHARE, INSERT_SHARE, DELETE_SHARE = 0.70, 0.20, 0.05  # the rest: redelivered duplicates
@@ -138,17 +139,12 @@ def _in_fresh_process(*args: Any) -> dict[str, Any]:
     """Run silver apply in a new process configured like the silver_apply Lambda (PROCESS_ENVIRONMENT)."""
     from lakehouse.silver.service import PROCESS_ENVIRONMENT
 
-    saved = {key: os.environ.get(key) for key in PROCESS_ENVIRONMENT}
-    os.environ.update(PROCESS_ENVIRONMENT)  # inherited by the spawned child at start
-    try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            return pool.submit(_apply_in_child, *args).result()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    # The spawned child inherits the environment at start.
+    with (
+        temporary_environment(PROCESS_ENVIRONMENT),
+        ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool,
+    ):
+        return pool.submit(_apply_in_child, *args).result()
 
 
 def bench_silver(

@@ -15,14 +15,14 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from lakehouse.contract import MONEY, TableContract, get_table
+from lakehouse.envvars import temporary_environment
 
 STREAM_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/cdc"
 BASE_US = 1_764_000_000_000_000
@@ -132,21 +132,6 @@ def _measure(lake_uri: str, quarantine_uri: str, events: Sequence[dict], aws: An
     }
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Point boto3 and delta-rs at the emulator for the duration (fake credentials), then restore."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def bench_bronze(
     *,
     batch_size: int = 10_000,
@@ -178,7 +163,7 @@ def bench_bronze(
         figures["commits_per_batch"] = local["commits_per_batch"]
     if s3:
         say("bronze: S3 on a moto server")
-        with moto_server() as emulator, _environment(emulator.env()):
+        with moto_server() as emulator, temporary_environment(emulator.env()):
             emulator.aws.client("s3").create_bucket(Bucket="bench-lake")
             remote = _measure("s3://bench-lake", "s3://bench-lake/quarantine", events, emulator.aws)
         figures["bronze_s3_events_per_s"] = round(remote["events_per_s"])

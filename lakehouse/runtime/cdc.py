@@ -8,7 +8,6 @@ them (`handler_environment`).
 from __future__ import annotations
 
 import importlib
-import os
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lakehouse.aws import AwsConfig
+from lakehouse.envvars import temporary_environment
 from lakehouse.runtime.checkpoint import CheckpointStore
 from lakehouse.runtime.poller import EventSourceMapping, Poller, PollStats
 from lakehouse.runtime.sources import DynamoDBStreamSource, KinesisSource, StreamSource
@@ -93,17 +93,8 @@ def handler_environment(lake_uri: str, quarantine_uri: str, aws: AwsConfig, *, q
         values["AWS_ENDPOINT_URL"] = aws.endpoint_url
     if quiet:
         values |= {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        with warnings.catch_warnings():
-            if quiet:
-                # With metrics disabled Powertools never flushes, so per-batch dimensions warn about overwriting.
-                warnings.filterwarnings("ignore", message="Dimension .* has already been added")
-            yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
+    with temporary_environment(values), warnings.catch_warnings():
+        if quiet:
+            # With metrics disabled Powertools never flushes, so per-batch dimensions warn about overwriting.
+            warnings.filterwarnings("ignore", message="Dimension .* has already been added")
+        yield
