@@ -39,24 +39,32 @@ class DemoContext:
 
 
 Stage = Callable[[DemoContext], list[str]]
-from generator.demo import simulate_stage  # noqa: E402  (first: every later stage reads its output)
 
-STAGES: list[tuple[str, Stage]] = [("simulate", simulate_stage)]
 
-# CDC: the change streams through the emulator, the consumer Lambdas (bronze), silver apply and reconciliation.
-from lakehouse.runtime.demo import consumers_stage, silver_stage, streams_stage  # noqa: E402
+def _stages() -> list[tuple[str, Stage]]:
+    """The stages in order. Imported here, not at module top, because the stage modules import DemoContext."""
+    from generator.demo import simulate_stage
+    from lakehouse.load.demo import batch_load_stage, catalog_stage
+    from lakehouse.report import report_stage
+    from lakehouse.runtime.demo import consumers_stage, silver_stage, streams_stage
+    from lakehouse.transform.demo import marts_stage
 
-STAGES += [("cdc streams", streams_stage), ("cdc consumers -> bronze", consumers_stage), ("silver apply", silver_stage)]
+    return [
+        ("simulate", simulate_stage),  # first: every later stage reads its output
+        # CDC: the change streams through the emulator, the consumer Lambdas (bronze), silver apply, reconciliation.
+        ("cdc streams", streams_stage),
+        ("cdc consumers -> bronze", consumers_stage),
+        ("silver apply", silver_stage),
+        # Batch loads, then the catalog, which registers bronze and silver as they are then.
+        ("batch loads (dlt)", batch_load_stage),
+        ("glue catalog", catalog_stage),
+        # dbt once silver holds every table; the report draws from the marts.
+        ("marts (dbt)", marts_stage),
+        ("report", report_stage),
+    ]
 
-# Batch loads and the catalog run after the CDC stages: the catalog registers bronze and silver as they are then.
-from lakehouse.load.demo import batch_load_stage, catalog_stage  # noqa: E402
 
-STAGES += [("batch loads (dlt)", batch_load_stage), ("glue catalog", catalog_stage)]
-
-# dbt builds the marts once silver holds every table (after the CDC and batch-load stages).
-from lakehouse.transform.demo import marts_stage  # noqa: E402
-
-STAGES += [("marts (dbt)", marts_stage)]
+STAGES: list[tuple[str, Stage]] = _stages()
 
 
 def run_demo(config: DemoConfig) -> DemoContext:
@@ -71,6 +79,8 @@ def run_demo(config: DemoConfig) -> DemoContext:
             t0 = time.perf_counter()
             for line in stage(ctx):
                 console.print(line)
-            console.print(f"[dim]{name}: {time.perf_counter() - t0:.1f}s")
+            seconds = time.perf_counter() - t0
+            ctx.results.setdefault("stage_seconds", {})[name] = seconds
+            console.print(f"[dim]{name}: {seconds:.1f}s")
     console.rule(f"[bold green]demo finished in {time.perf_counter() - started:.1f}s")
     return ctx

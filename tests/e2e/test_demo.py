@@ -15,7 +15,7 @@ def test_demo_runs_every_stage_and_reconciles(tmp_path: Path) -> None:
     ctx = run_demo(DemoConfig(workdir=tmp_path / "demo", scale=0.002, days=7, seed=7))
 
     stage_names = [name for name, _ in STAGES]
-    assert stage_names[0] == "simulate" and stage_names[-1] == "marts (dbt)"
+    assert stage_names[0] == "simulate" and stage_names[-1] == "report"
 
     reconciliation = ctx.results["cdc"]["reconciliation"]
     assert reconciliation, "the CDC stages reconciled no table"
@@ -29,3 +29,5 @@ def test_demo_runs_every_stage_and_reconciles(tmp_path: Path) -> None:
     marts = ctx.results["marts"]
     assert marts["build"].success and marts["unit_tests"].success
     assert Path(marts["duckdb_path"]).exists()
+    assert (ctx.workdir / "report.png").stat().st_size > 10_000
+    assert set(ctx.results["stage_seconds"]) == set(stage_names)
