@@ -23,7 +23,8 @@ from typing import Any
 
 from lakehouse.aws import AwsConfig
 from lakehouse.contract import get_table
-from lakehouse.load.pipeline import LoadTarget, load_files
+from lakehouse.load.pipeline import FILES_PIPELINE, LoadTarget, create_missing_tables, load_files
+from lakehouse.sources.landing_files import empty_landing_tables, landing_tables
 from lakehouse.sources.landing_files.samples import review, write_landing_file
 
 TABLE = "reviews"
@@ -57,6 +58,9 @@ def baseline(read_bytes: Callable[[], list[bytes]], table_uri: str, storage_opti
 
 
 def measure(landing_uri: str, target: LoadTarget, rows: int, baseline_seconds: float) -> dict[str, Any]:
+    # Untimed: a first run into a fresh lake also creates the other landing tables empty; only the load is measured.
+    others = [table for table in landing_tables() if table != TABLE]
+    create_missing_tables(FILES_PIPELINE, others, empty_landing_tables, target)
     report = load_files(landing_uri, target, tables=[TABLE])
     if report.rows.get(TABLE) != rows:
         raise RuntimeError(f"dlt loaded {report.rows} rows, expected {rows}: the benchmark is not measuring a load")

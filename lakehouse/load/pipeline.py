@@ -161,6 +161,49 @@ def run_source(
     return report
 
 
+def table_exists(target: LoadTarget, table: str) -> bool:
+    from deltalake import DeltaTable
+
+    options = target.aws.delta_storage_options() if is_s3_uri(target.lake_uri) else None
+    return DeltaTable.is_deltatable(f"{target.silver_uri}/{table}", options)
+
+
+def create_missing_tables(
+    pipeline_name: str,
+    tables: Sequence[str],
+    empty_source: Callable[[Sequence[str]], Any],
+    target: LoadTarget,
+    on_step: StepCallback | None = None,
+) -> LoadReport | None:
+    """Create each of `tables` that silver does not hold yet (nothing was ever loaded into it) as an empty Delta
+    table, so readers such as dbt's staging views find every contract table. Runs `empty_source(missing)`
+    (lakehouse.sources.empty_tables) through the same pipeline as the loads, so dlt creates the tables and its
+    schema and state know them; the next load merges into them as usual. Costs one existence check per table when
+    nothing is missing. Returns the creation run's report (None when nothing was missing)."""
+    missing = [table for table in tables if not table_exists(target, table)]
+    if not missing:
+        return None
+    if on_step:
+        on_step("create empty tables")
+    created = run_source(pipeline_name, empty_source(missing), target)
+    created.created_empty = missing
+    return created
+
+
+def create_missing_landing_tables(target: LoadTarget, on_step: StepCallback | None = None) -> LoadReport | None:
+    """Every landing-file table of the contract that silver lacks, created empty (see `create_missing_tables`)."""
+    from lakehouse.sources.landing_files import empty_landing_tables, landing_tables
+
+    return create_missing_tables(FILES_PIPELINE, landing_tables(), empty_landing_tables, target, on_step)
+
+
+def create_missing_api_tables(target: LoadTarget, on_step: StepCallback | None = None) -> LoadReport | None:
+    """Every API table of the contract that silver lacks, created empty (see `create_missing_tables`)."""
+    from lakehouse.sources.shop_api import api_entities, empty_api_tables
+
+    return create_missing_tables(API_PIPELINE, api_entities(), empty_api_tables, target, on_step)
+
+
 def load_files(
     landing_uri: str,
     target: LoadTarget,
@@ -186,7 +229,10 @@ def load_files(
         credentials=bucket_credentials(landing_uri, target.aws),
         on_file=count_file,
     )
-    return run_source(FILES_PIPELINE, source, target, quarantine, on_step, files)
+    report = run_source(FILES_PIPELINE, source, target, quarantine, on_step, files)
+    # Every landing table, not only those of this run: silver holds every contract table (dbt reads them all).
+    report.add_creation(create_missing_landing_tables(target, on_step))
+    return report
 
 
 def load_api(
@@ -200,4 +246,6 @@ def load_api(
     from lakehouse.sources.shop_api import shop_api
 
     source = shop_api(api_url, entities=list(entities) if entities else None, page_size=page_size)
-    return run_source(API_PIPELINE, source, target, on_step=on_step)
+    report = run_source(API_PIPELINE, source, target, on_step=on_step)
+    report.add_creation(create_missing_api_tables(target, on_step))
+    return report

@@ -15,7 +15,9 @@ class LoadReport:
     quarantined: dict[str, int] = field(default_factory=dict)  # table -> items quarantined
     quarantine_files: list[str] = field(default_factory=list)
     load_ids: list[str] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)  # step -> seconds (restore, extract, normalize, load)
+    created_empty: list[str] = field(default_factory=list)  # tables created without rows (none loaded yet)
+    # step -> seconds (restore, extract, normalize, load; create_empty when tables were created empty)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def loaded(self) -> int:
@@ -29,6 +31,14 @@ class LoadReport:
     def total_seconds(self) -> float:
         return sum(self.seconds.values())
 
+    def add_creation(self, created: LoadReport | None) -> None:
+        """Fold in the run that created missing tables empty (lakehouse.load.pipeline.create_missing_tables)."""
+        if created is None:
+            return
+        self.created_empty = list(created.created_empty)
+        self.load_ids += created.load_ids
+        self.seconds["create_empty"] = round(created.total_seconds, 3)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             **asdict(self),
@@ -40,6 +50,8 @@ class LoadReport:
     def summary(self) -> str:
         tables = ", ".join(f"{t}={n}" for t, n in sorted(self.rows.items())) or "nothing new"
         line = f"{self.pipeline}: loaded {self.loaded} rows ({tables}) in {self.total_seconds:.1f}s"
+        if self.created_empty:
+            line += f"; created empty: {', '.join(self.created_empty)}"
         if self.quarantined_total:
             line += f"; quarantined {self.quarantined_total} ({', '.join(self.quarantine_files)})"
         return line

@@ -33,6 +33,7 @@ from lakehouse.load.quarantine import (
     UNREADABLE_GZIP,
     Quarantine,
 )
+from lakehouse.sources.empty_tables import empty_tables
 from lakehouse.sources.hints import contract_columns, write_disposition
 
 SOURCE_NAME = "landing_files"
@@ -74,8 +75,18 @@ def landing_files(
         yield files | _reader(contract, quarantine, on_file)
 
 
+def landing_columns(contract: TableContract) -> dict[str, dict[str, Any]]:
+    """dlt column hints of a landing table: the contract's columns plus the lineage column."""
+    return {**contract_columns(contract), LINEAGE_COLUMN: {"name": LINEAGE_COLUMN, "data_type": "text"}}
+
+
+def empty_landing_tables(tables: Sequence[str]) -> Any:
+    """A source (under this source's name) that creates `tables` empty with the columns a load gives them."""
+    return empty_tables(SOURCE_NAME, [get_table(name) for name in tables], landing_columns)
+
+
 def _reader(contract: TableContract, quarantine: Quarantine, on_file: FileCallback | None) -> DltResource:
-    columns: Any = {**contract_columns(contract), LINEAGE_COLUMN: {"name": LINEAGE_COLUMN, "data_type": "text"}}
+    columns: Any = landing_columns(contract)
     disposition: Any = write_disposition(contract)
 
     @dlt.transformer(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lakehouse.contract import SourceSystem, get_table, tables_from
+from lakehouse.sources.empty_tables import empty_tables
 from lakehouse.sources.hints import contract_columns, write_disposition
 
 SOURCE_NAME = "shop_api"
@@ -19,6 +20,11 @@ EPOCH = "1970-01-01T00:00:00Z"
 
 def api_entities() -> list[str]:
     return [t.name for t in tables_from(SourceSystem.API)]
+
+
+def empty_api_tables(entities: Sequence[str]) -> Any:
+    """A source (under this source's name) that creates `entities` empty with the columns a load gives them."""
+    return empty_tables(SOURCE_NAME, [get_table(name) for name in entities], contract_columns)
 
 
 def shop_api(base_url: str, entities: Sequence[str] | None = None, page_size: int = 500) -> Any:
