@@ -56,8 +56,11 @@ def _lake(ctx: DemoContext) -> tuple[str, str]:
 
 
 def _inject_truncated_file(landing_dir: Path) -> Path | None:
-    """A copy of one landing file cut in half, so the demo shows the quarantine at work."""
-    originals = sorted(landing_dir.glob("reviews/dt=*/part-*.jsonl.gz"))
+    """A copy of one landing file cut in half, so the demo shows the quarantine at work (a reviews file if there is
+    one; short simulations may have none, then any landing table's)."""
+    originals = sorted(landing_dir.glob("reviews/dt=*/part-*.jsonl.gz")) or sorted(
+        landing_dir.glob("*/dt=*/part-*.jsonl.gz")
+    )
     if not originals:
         return None
     broken = originals[-1].with_name("part-99999-truncated.jsonl.gz")

@@ -78,3 +78,20 @@ def test_schema_evolution_on_s3(emulator: Emulator, target: LoadTarget) -> None:
     table = silver(emulator, "reviews").sort_by("review_id")
     assert table["language"].to_pylist() == [None, "de"]
     assert table["rating__v_text"].to_pylist() == [None, "n/a"]
+
+
+def test_tables_without_files_are_created_empty_on_s3_and_later_files_merge_in(
+    emulator: Emulator, target: LoadTarget
+) -> None:
+    upload(emulator, "reviews", date(2026, 11, 1), encode_jsonl_gz([review(1), review(2)]))
+
+    first = load_files(LANDING, target)
+
+    assert first.rows == {"reviews": 2} and sorted(first.created_empty) == ["product_images", "support_tickets"]
+    assert silver(emulator, "product_images").num_rows == 0
+    assert {"_dlt_load_id", "_dlt_id", "_landing_file"} <= set(silver(emulator, "support_tickets").column_names)
+
+    upload(emulator, "reviews", date(2026, 11, 2), encode_jsonl_gz([review(2, title="edited"), review(3)]))
+    second = load_files(LANDING, target)
+    assert second.rows == {"reviews": 2} and second.created_empty == []
+    assert silver(emulator, "reviews").num_rows == 3
