@@ -13,6 +13,8 @@ API_URL_ENV = "LAKEHOUSE_API_URL"  # base URL of the shop's REST API for batch p
 KINESIS_STREAM_ENV = "LAKEHOUSE_CDC_STREAM"
 DYNAMODB_TABLE_ENV = "LAKEHOUSE_BEHAVIOUR_TABLE"
 
+METRICS_NAMESPACE = "Lakehouse"  # CloudWatch namespace of every function's Powertools metrics
+
 DEFAULT_KINESIS_STREAM = "cdc"
 DEFAULT_DYNAMODB_TABLE = "user-behaviour"
 

@@ -13,8 +13,6 @@ from typing import Any
 from lakehouse.cdc.config import CdcSettings
 from lakehouse.cdc.ingest import DYNAMODB, KINESIS, BatchOutcome, CdcIngestService
 
-METRICS_NAMESPACE = "Lakehouse"
-
 
 @lru_cache(maxsize=8)
 def service_for(settings: CdcSettings) -> CdcIngestService:

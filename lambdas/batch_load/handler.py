@@ -13,10 +13,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lakehouse.load.batch import BatchLoadSettings, run_batch_load
+from lakehouse.settings import METRICS_NAMESPACE
 
 logger = Logger(service="batch_load")
 tracer = Tracer(service="batch_load")
-metrics = Metrics(namespace="Lakehouse", service="batch_load")
+metrics = Metrics(namespace=METRICS_NAMESPACE, service="batch_load")
 
 
 @cache

@@ -8,7 +8,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lakehouse.cdc.lambda_runtime import METRICS_NAMESPACE, run_batch
+from lakehouse.cdc.lambda_runtime import run_batch
+from lakehouse.settings import METRICS_NAMESPACE
 
 logger = Logger(service="cdc_kinesis")
 tracer = Tracer(service="cdc_kinesis")

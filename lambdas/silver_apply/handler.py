@@ -9,11 +9,12 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lakehouse.settings import METRICS_NAMESPACE
 from lakehouse.silver.service import SilverSettings, apply_request
 
 logger = Logger(service="silver_apply")
 tracer = Tracer(service="silver_apply")
-metrics = Metrics(namespace="Lakehouse", service="silver_apply")
+metrics = Metrics(namespace=METRICS_NAMESPACE, service="silver_apply")
 
 
 @cache

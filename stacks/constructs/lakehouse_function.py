@@ -8,10 +8,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from lakehouse.settings import METRICS_NAMESPACE
 from stacks.constructs.lambda_bundling import LAMBDA_PYTHON_VERSION, FunctionSource, lambda_code
 from stacks.constructs.nag import acknowledge
-
-METRICS_NAMESPACE = "Lakehouse"  # Powertools Metrics namespace of every function (POWERTOOLS_METRICS_NAMESPACE)
 
 
 class LakehouseFunction(Construct):

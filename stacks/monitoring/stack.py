@@ -14,7 +14,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from stacks.constructs.lakehouse_function import METRICS_NAMESPACE, LakehouseFunction
+from lakehouse.settings import METRICS_NAMESPACE
+from stacks.constructs.lakehouse_function import LakehouseFunction
 from stacks.constructs.stream_consumer import StreamConsumer
 from stacks.profiles import Profile
 from stacks.streaming.stack import StreamingStack

@@ -113,16 +113,18 @@ def test_dashboard_and_alarm_metrics_are_the_ones_the_cdc_handlers_emit() -> Non
     from aws_lambda_powertools import Metrics
 
     from lakehouse.cdc.ingest import BatchOutcome
-    from lakehouse.cdc.lambda_runtime import METRICS_NAMESPACE as EMITTED_NAMESPACE
     from lakehouse.cdc.lambda_runtime import publish_metrics
-    from stacks.constructs.lakehouse_function import METRICS_NAMESPACE
+    from lambdas.cdc_kinesis.handler import metrics as handler_metrics
     from stacks.monitoring.stack import RECORDS_APPENDED, RECORDS_QUARANTINED, RECORDS_RECEIVED
 
-    metrics = Metrics(namespace=METRICS_NAMESPACE, service="cdc_kinesis")
+    metrics = Metrics(namespace=handler_metrics.namespace, service="cdc_kinesis")
     publish_metrics(BatchOutcome(source="kinesis", batch_id="b", received=3, appended=2, quarantined=1), metrics)
     emf = metrics.serialize_metric_set()
     emitted = {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert {RECORDS_RECEIVED, RECORDS_APPENDED, RECORDS_QUARANTINED} <= emitted
     assert set(emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]) == {"service", "Source"}
     assert emf["Source"] == "kinesis"
-    assert EMITTED_NAMESPACE == METRICS_NAMESPACE
+    # The alarms and the dashboard read the namespace the handler publishes to.
+    from lakehouse.settings import METRICS_NAMESPACE
+
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == METRICS_NAMESPACE
