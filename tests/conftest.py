@@ -9,6 +9,9 @@ import pytest
 
 from lakehouse.emulator import Emulator, moto_server
 
+# Node 20 is end-of-life for jsii: without this every CDK synthesis prints a large banner (see docs/toolchain.md).
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[Emulator]:
