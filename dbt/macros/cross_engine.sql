@@ -77,3 +77,15 @@
 {% macro duckdb__source_timestamp(column) -%}
     {{ column }}
 {%- endmacro %}
+
+{#- Sums and differences narrowed back to the source's types. DuckDB widens sum() of a decimal to decimal(38, s) and
+    of an integer to hugeint (128-bit), and a difference of decimal(18, 2) to decimal(19, 2); 128-bit columns are
+    stored bit-packed and scanned ~100x slower than 64-bit ones (DuckDB 1.4: 0.28 s instead of 0.003 s for 500k
+    values), which every mart reading the facts pays. Amounts fit decimal(18, 2), counts fit bigint. -#}
+{% macro money(expression) -%}
+    cast({{ expression }} as decimal(18, 2))
+{%- endmacro %}
+
+{% macro count_of(expression) -%}
+    cast({{ expression }} as bigint)
+{%- endmacro %}

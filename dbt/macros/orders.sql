@@ -12,9 +12,9 @@ items as (
     select
         order_id,
         count(*) as item_count,
-        sum(quantity) as units,
-        sum(line_total) as items_total,
-        sum(discount) as discount_total,
+        {{ count_of('sum(quantity)') }} as units,
+        {{ money('sum(line_total)') }} as items_total,
+        {{ money('sum(discount)') }} as discount_total,
         max(updated_at) as last_item_change_at
     from {{ ref('stg_shop__order_items') }}
     {{ filter }}
@@ -25,10 +25,10 @@ payments as (
     select
         order_id,
         count(*) as payment_attempts,
-        sum(case when status = 'failed' then 1 else 0 end) as failed_payment_attempts,
+        {{ count_of("sum(case when status = 'failed' then 1 else 0 end)") }} as failed_payment_attempts,
         -- A refund turns the captured payment's status to refunded: it was captured all the same.
-        sum(case when status in ('captured', 'refunded') then amount else 0 end) as captured_amount,
-        sum(case when status = 'refunded' then amount else 0 end) as refunded_amount,
+        {{ money("sum(case when status in ('captured', 'refunded') then amount else 0 end)") }} as captured_amount,
+        {{ money("sum(case when status = 'refunded' then amount else 0 end)") }} as refunded_amount,
         max(updated_at) as last_payment_change_at
     from {{ ref('stg_shop__payments') }}
     {{ filter }}

@@ -27,10 +27,10 @@ carts as (
     select
         session_id,
         count(*) as carts,
-        sum(case when status = 'abandoned' then 1 else 0 end) as abandoned_carts,
-        sum(case when status = 'converted' then 1 else 0 end) as converted_carts,
-        sum(cart_value) as cart_value,
-        sum(case when status = 'abandoned' then cart_value else 0 end) as abandoned_cart_value,
+        {{ count_of("sum(case when status = 'abandoned' then 1 else 0 end)") }} as abandoned_carts,
+        {{ count_of("sum(case when status = 'converted' then 1 else 0 end)") }} as converted_carts,
+        {{ money('sum(cart_value)') }} as cart_value,
+        {{ money("sum(case when status = 'abandoned' then cart_value else 0 end)") }} as abandoned_cart_value,
         max(order_id) as order_id,
         max(updated_at) as last_cart_change_at
     from {{ ref('stg_web__carts') }}

@@ -51,7 +51,7 @@ select
     case when orders.is_paid then orders.items_total else 0 end as gross_revenue,
     orders.refunded_amount,
     -- refunds of orders cancelled after payment never were revenue, so only a paid order's refunds reduce it
-    case when orders.is_paid then orders.items_total - orders.refunded_amount else 0 end as net_revenue,
+    {{ money('case when orders.is_paid then orders.items_total - orders.refunded_amount else 0 end') }} as net_revenue,
     orders.captured_amount,
     orders.payment_attempts,
     orders.failed_payment_attempts,

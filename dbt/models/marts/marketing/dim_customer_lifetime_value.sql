@@ -11,9 +11,9 @@ orders as (
         count(*) as paid_orders,
         min(placed_at) as first_order_at,
         max(placed_at) as last_order_at,
-        sum(gross_revenue) as gross_revenue,
-        sum(refunded_amount) as refunded_amount,
-        sum(net_revenue) as lifetime_value
+        {{ money('sum(gross_revenue)') }} as gross_revenue,
+        {{ money('sum(refunded_amount)') }} as refunded_amount,
+        {{ money('sum(net_revenue)') }} as lifetime_value
     from {{ ref('fct_orders') }}
     where is_paid
     group by customer_id

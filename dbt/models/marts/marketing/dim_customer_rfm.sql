@@ -8,7 +8,7 @@ customers as (
         customer_id,
         max(order_date) as last_order_date,
         count(*) as frequency,
-        sum(net_revenue) as monetary
+        {{ money('sum(net_revenue)') }} as monetary
     from {{ ref('fct_orders') }}
     where is_paid
     group by customer_id
