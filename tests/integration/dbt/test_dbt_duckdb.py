@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -81,6 +82,23 @@ def test_a_late_change_is_picked_up_by_the_next_incremental_run(built_project: D
     assert refreshed.success, refreshed.summary()
     assert scalar(built_project, "select shipping_country from fct_orders where order_id = 100") == "AT"
     assert scalar(built_project, "select sum(gross_revenue) from fct_orders") == EXPECTED["gross_revenue"] + 100
+
+
+def test_a_late_order_extends_the_incremental_calendar_on_the_next_run(built_project: DbtProject) -> None:
+    by_id = {o["order_id"]: o for o in rows()["orders"]}
+    first_day = scalar(built_project, "select min(date_day) from dim_dates")
+    assert first_day == date(2026, 3, 1)
+    # An order placed in February that only now reaches silver, with its last change inside the lookback window:
+    # dim_dates reads only changed rows, so it must find the order through its change time.
+    late = {**by_id[104], "order_id": 900, "status": "placed", "placed_at": datetime(2026, 2, 20, tzinfo=UTC),
+            "updated_at": ts(8)}  # fmt: skip
+    merge_into_silver(built_project.lake_uri, "orders", [late])
+
+    run = built_project.invoke("run", "--select", "dim_dates")
+    assert run.success, run.summary()
+    assert scalar(built_project, "select min(date_day) from dim_dates") == date(2026, 2, 20)
+    assert scalar(built_project, "select count(*) - count(distinct date_day) from dim_dates") == 0
+    assert scalar(built_project, "select is_weekend from dim_dates where date_day = date '2026-02-21'") is True
 
 
 def test_unit_tests_for_scd2_attribution_and_late_data_pass(built_project: DbtProject) -> None:

@@ -67,6 +67,7 @@ def test_athena_target_compiles_to_trino_sql_with_iceberg_marts(emulator: Emulat
     assert marts and all(n["config"]["table_type"] == "iceberg" for n in marts)
     incremental = [n for n in marts if n["config"]["materialized"] == "incremental"]
     assert {n["name"] for n in incremental} == {
+        "dim_dates",
         "fct_orders",
         "fct_order_items",
         "fct_payments",
