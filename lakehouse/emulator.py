@@ -12,10 +12,11 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 from lakehouse.aws import DEFAULT_REGION, AwsConfig
+from lakehouse.envvars import temporary_environment
 
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
@@ -43,6 +44,10 @@ class Emulator:
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
         }
+
+    def activated(self) -> AbstractContextManager[None]:
+        """Point boto3, delta-rs, dlt and dbt at this emulator for the length of a block."""
+        return temporary_environment(self.env())
 
     def reset(self) -> None:
         """Drop every resource (moto's reset API); cheaper than a new process between tests."""

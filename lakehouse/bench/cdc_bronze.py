@@ -22,7 +22,6 @@ from typing import Any
 import orjson
 
 from lakehouse.contract import MONEY, TableContract, get_table
-from lakehouse.envvars import temporary_environment
 
 STREAM_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/cdc"
 BASE_US = 1_764_000_000_000_000
@@ -163,7 +162,7 @@ def bench_bronze(
         figures["commits_per_batch"] = local["commits_per_batch"]
     if s3:
         say("bronze: S3 on a moto server")
-        with moto_server() as emulator, temporary_environment(emulator.env()):
+        with moto_server() as emulator, emulator.activated():
             emulator.aws.client("s3").create_bucket(Bucket="bench-lake")
             remote = _measure("s3://bench-lake", "s3://bench-lake/quarantine", events, emulator.aws)
         figures["bronze_s3_events_per_s"] = round(remote["events_per_s"])

@@ -88,7 +88,6 @@ def _profile_top(action: Callable[[], Any], top: int) -> tuple[Any, list[list[An
 
 def run(files: int, rows_per_file: int, s3: bool = True, profile: bool = False) -> dict[str, Any]:
     from lakehouse.emulator import moto_server
-    from lakehouse.load.demo import environment
 
     rows = files * rows_per_file
     figures: dict[str, Any] = {"benchmark": "load", "table": TABLE, "files": files, "rows": rows}
@@ -107,7 +106,7 @@ def run(files: int, rows_per_file: int, s3: bool = True, profile: bool = False) 
         figures["local"] = local_figures
 
         if s3:
-            with moto_server() as emulator, environment(emulator.env()):
+            with moto_server() as emulator, emulator.activated():
                 figures["s3"] = _measure_s3(emulator.aws, root, paths, rows)
     return figures
 

@@ -8,9 +8,6 @@ an earlier stage set them (the CDC stages' lake); otherwise creates the lake on 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,26 +18,6 @@ DEMO_LANDING_URI = "s3://landing/landing"
 DEMO_LAKE_URI = "s3://lake"
 DEMO_QUARANTINE_URI = "s3://quarantine/quarantine"
 NEW_CAMPAIGNS = 5
-
-
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the duration of the block, then put the previous values back."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def emulator_environment(ctx: DemoContext) -> AbstractContextManager[None]:
-    """Point boto3, delta-rs and dlt at the demo's emulator for the stage's duration."""
-    return environment(ctx.emulator.env())
 
 
 def _lake(ctx: DemoContext) -> tuple[str, str]:
@@ -80,7 +57,7 @@ def batch_load_stage(ctx: DemoContext) -> list[str]:
     simulation = ctx.results.get("simulation", {})
     out_dir = Path(simulation.get("out_dir", ctx.workdir / "source"))
     lines = []
-    with emulator_environment(ctx):
+    with ctx.emulator.activated():
         lake, quarantine = _lake(ctx)
         target = LoadTarget(lake, quarantine, ctx.emulator.aws)
         broken = _inject_truncated_file(out_dir / "landing")
@@ -112,7 +89,7 @@ def batch_load_stage(ctx: DemoContext) -> list[str]:
 def catalog_stage(ctx: DemoContext) -> list[str]:
     from lakehouse.catalog.glue import sync_catalog
 
-    with emulator_environment(ctx):
+    with ctx.emulator.activated():
         lake, _ = _lake(ctx)
         result = sync_catalog(lake, ctx.emulator.aws)
         again = sync_catalog(lake, ctx.emulator.aws)

@@ -31,10 +31,9 @@ def streams_stage(ctx: DemoContext) -> list[str]:
     """Create the stream and the table on the emulator and replay the simulator's change output into them."""
     from generator.sinks.replay import replay_local_output
     from generator.sinks.resources import ensure_resources
-    from lakehouse.load.demo import emulator_environment
 
     out_dir, _, _ = _paths(ctx)
-    with emulator_environment(ctx):
+    with ctx.emulator.activated():
         resources = ensure_resources(ctx.emulator.aws, shards=KINESIS_SHARDS)
         replay = replay_local_output(
             out_dir, ctx.emulator.aws, landing_uri=None, create_resources=False, console=ctx.console
@@ -47,7 +46,6 @@ def consumers_stage(ctx: DemoContext) -> list[str]:
     """Drain both streams through lambdas/cdc_kinesis and lambdas/cdc_dynamodb, in-process, into bronze."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from lakehouse.load.demo import emulator_environment
     from lakehouse.runtime.cdc import SOURCES, CdcPollSettings, handler_environment, poller_for
 
     _, lake, quarantine = _paths(ctx)
@@ -57,7 +55,7 @@ def consumers_stage(ctx: DemoContext) -> list[str]:
     lines, stats = [], {}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with (
-        emulator_environment(ctx),
+        ctx.emulator.activated(),
         handler_environment(lake, quarantine, ctx.emulator.aws),
         Progress(*columns, console=ctx.console, transient=True) as bar,
     ):

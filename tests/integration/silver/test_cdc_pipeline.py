@@ -14,7 +14,6 @@ from rich.console import Console
 from generator.demo import simulate_stage
 from lakehouse.demo import DemoConfig, DemoContext
 from lakehouse.emulator import Emulator
-from lakehouse.load.demo import emulator_environment
 from lakehouse.reconcile import reconcile_silver
 from lakehouse.runtime import cdc as runtime_cdc
 from lakehouse.runtime import demo as runtime_demo
@@ -94,6 +93,6 @@ def test_silver_is_exact_despite_redeliveries_and_crashes(
     stats = ctx.results["cdc"]["poll"]
     assert sum(s.partial_failures + s.handler_errors for s in stats.values()) > 3
     assert sum(s.discarded for s in stats.values()) == 0
-    with emulator_environment(ctx):
+    with ctx.emulator.activated():
         results = reconcile_silver(cdc_tables(), ctx.results["lake_uri"], ctx.workdir / "source" / "snapshot")
     assert all(r.ok for r in results)
