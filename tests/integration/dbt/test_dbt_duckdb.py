@@ -101,6 +101,20 @@ def test_a_late_order_extends_the_incremental_calendar_on_the_next_run(built_pro
     assert scalar(built_project, "select is_weekend from dim_dates where date_day = date '2026-02-21'") is True
 
 
+def test_unchanged_views_are_kept_and_still_read_the_current_silver(built_project: DbtProject) -> None:
+    run = built_project.invoke("run", "--select", "stg_shop__customers")
+    assert run.success, run.summary()
+    assert [n.message for n in run.nodes] == ["unchanged"]  # built by the module's build, same SQL
+    customer = {**rows()["customers"][0], "segment": "regular", "updated_at": ts(9)}  # was vip
+    merge_into_silver(built_project.lake_uri, "customers", [customer])
+    assert scalar(built_project, "select segment from stg_shop__customers where customer_id = 1") == "regular"
+
+    refreshed = built_project.invoke("run", "--select", "stg_shop__customers", "--full-refresh")
+    assert refreshed.success, refreshed.summary()
+    assert [n.message for n in refreshed.nodes] != ["unchanged"]
+    assert scalar(built_project, "select segment from stg_shop__customers where customer_id = 1") == "regular"
+
+
 def test_unit_tests_for_scd2_attribution_and_late_data_pass(built_project: DbtProject) -> None:
     run = built_project.invoke("test", "--resource-type", "unit_test")
     assert run.success, run.summary()
