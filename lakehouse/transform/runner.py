@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from lakehouse.aws import AwsConfig, is_s3_uri
+from lakehouse.envvars import temporary_environment
 from lakehouse.settings import LAKE_URI_ENV
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
@@ -161,7 +162,7 @@ class DbtProject:
             self.target,
         ]
         started = time.perf_counter()
-        with _environment(self.env()):
+        with temporary_environment(self.env()):
             try:
                 outcome = dbtRunner(callbacks=list(callbacks)).invoke(cli_args)
             finally:
@@ -235,21 +236,6 @@ def _release_duckdb() -> None:
     if environment is not None:
         environment.close()
         DuckDBConnectionManager._ENV = None
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for one dbt invocation (dbt reads env_var() from os.environ), then restore."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @contextmanager
