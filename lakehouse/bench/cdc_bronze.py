@@ -10,7 +10,6 @@ and commits per batch. The first batch of each target creates the tables and is 
 
 from __future__ import annotations
 
-import base64
 import os
 import random
 import tempfile
@@ -22,8 +21,10 @@ from typing import Any
 import orjson
 
 from lakehouse.contract import MONEY, TableContract, get_table
+from lakehouse.runtime.sources import kinesis_lambda_record
 
 STREAM_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/cdc"
+CONSUMER_ROLE_ARN = "arn:aws:iam::123456789012:role/cdc-kinesis-consumer"
 BASE_US = 1_764_000_000_000_000
 # Roughly the shop's change mix: order lines and payments outnumber orders; catalogue changes are rare.
 DEFAULT_MIX = {"orders": 3, "order_items": 6, "payments": 3, "shipments": 2, "inventory_movements": 4, "customers": 1}
@@ -84,23 +85,16 @@ def debezium_batch(
         lsn = first_lsn + offset
         payload = orjson.dumps(debezium_event(contract, lsn, lsn, rng))
         sequence_number = f"{sequence + offset:056d}"
+        record = {
+            "SequenceNumber": sequence_number,
+            "PartitionKey": f"{contract.name}:{lsn}",
+            "Data": payload,
+            "ApproximateArrivalTimestamp": time.time(),
+        }
         records.append(
-            {
-                "kinesis": {
-                    "kinesisSchemaVersion": "1.0",
-                    "partitionKey": f"{contract.name}:{lsn}",
-                    "sequenceNumber": sequence_number,
-                    "data": base64.b64encode(payload).decode(),
-                    "approximateArrivalTimestamp": time.time(),
-                },
-                "eventSource": "aws:kinesis",
-                "eventVersion": "1.0",
-                "eventID": f"{shard}:{sequence_number}",
-                "eventName": "aws:kinesis:record",
-                "invokeIdentityArn": "arn:aws:iam::123456789012:role/cdc-kinesis-consumer",
-                "awsRegion": "us-east-1",
-                "eventSourceARN": STREAM_ARN,
-            }
+            kinesis_lambda_record(
+                shard, record, stream_arn=STREAM_ARN, region="us-east-1", invoke_identity_arn=CONSUMER_ROLE_ARN
+            )
         )
     return {"Records": records}
 

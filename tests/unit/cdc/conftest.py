@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from lakehouse.bench.cdc_bronze import CONSUMER_ROLE_ARN, STREAM_ARN
+from lakehouse.runtime.sources import kinesis_lambda_record
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -19,23 +21,26 @@ def load_event(name: str) -> Any:
 
 def kinesis_record(payload: bytes, sequence: int, *, shard: str = "shardId-000000000000", key: str = "k") -> dict:
     """One record of a Lambda Kinesis event, shaped as AWS delivers it."""
-    sequence_number = f"{sequence:056d}"
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": key,
-            "sequenceNumber": sequence_number,
-            "data": base64.b64encode(payload).decode(),
-            "approximateArrivalTimestamp": 1764237600.5,
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"{shard}:{sequence_number}",
-        "eventName": "aws:kinesis:record",
-        "invokeIdentityArn": "arn:aws:iam::123456789012:role/cdc-kinesis-consumer",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/cdc",
+    record = {
+        "SequenceNumber": f"{sequence:056d}",
+        "PartitionKey": key,
+        "Data": payload,
+        "ApproximateArrivalTimestamp": 1764237600.5,
     }
+    return kinesis_lambda_record(
+        shard, record, stream_arn=STREAM_ARN, region="us-east-1", invoke_identity_arn=CONSUMER_ROLE_ARN
+    )
+
+
+def kinesis_records(payloads: list[bytes | str | None]) -> list[dict[str, Any]]:
+    """Records for fuzzed payloads: bytes as data, a string as raw (non-base64) data, None as an empty record."""
+    records = []
+    for index, payload in enumerate(payloads):
+        record = kinesis_record(payload if isinstance(payload, bytes) else b"", 10**20 + index)
+        if payload is None or isinstance(payload, str):
+            record["kinesis"]["data"] = "" if payload is None else payload
+        records.append(record)
+    return records
 
 
 @dataclass

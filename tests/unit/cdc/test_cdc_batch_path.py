@@ -23,20 +23,10 @@ from lakehouse.cdc.bronze import committed_high_position
 from lakehouse.cdc.config import CdcSettings
 from lakehouse.cdc.ingest import BatchOutcome, CdcIngestService, KinesisRecords
 from lakehouse.contract import get_table
-from tests.unit.cdc.conftest import kinesis_record
+from tests.unit.cdc.conftest import kinesis_record, kinesis_records
 from tests.unit.cdc.test_cdc_fuzz import kinesis_payloads
 
 VOLATILE_SUMMARY = ("commit_ms", "iterator_age_ms")
-
-
-def _records(payloads: list[bytes | str | None]) -> list[dict[str, Any]]:
-    records = []
-    for index, payload in enumerate(payloads):
-        record = kinesis_record(payload if isinstance(payload, bytes) else b"", 10**20 + index)
-        if payload is None or isinstance(payload, str):
-            record["kinesis"]["data"] = "" if payload is None else payload
-        records.append(record)
-    return records
 
 
 def _ingest(workdir: Path, event: dict[str, Any], *, batch_json: bool) -> dict[str, Any]:
@@ -74,7 +64,7 @@ def test_batch_path_and_per_record_path_leave_the_same_bronze_and_quarantine(
     # Mostly-valid batches (only `keep_bad` odd records) reach the batch path; the rest check its fallbacks.
     good = [p for p in payloads if isinstance(p, bytes) and p.startswith(b'{"before"')]
     odd = [p for p in payloads if p not in good][:keep_bad]
-    _same_effect({"Records": _records(good + odd)})
+    _same_effect({"Records": kinesis_records(good + odd)})
 
 
 def test_plain_debezium_batch_takes_the_batch_path() -> None:
@@ -117,7 +107,7 @@ def test_a_column_named_table_or_a_source_block_first_cannot_misroute_records() 
 def test_tombstones_and_bad_base64_send_the_batch_to_the_per_record_path() -> None:
     valid = orjson.dumps(_event("orders", 30))
     for odd in (None, "", "bnVsbA==", "not base64!", "IA=="):  # missing, empty, JSON null, junk, a blank
-        records = _records([valid, odd])
+        records = kinesis_records([valid, odd])
         assert CdcIngestService._kinesis_batch_changes(KinesisRecords({"Records": records})) is None
         _same_effect({"Records": records})
 

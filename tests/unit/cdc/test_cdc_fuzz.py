@@ -20,7 +20,7 @@ from lakehouse.cdc.decoders import decode_change_json, decode_dynamodb_record
 from lakehouse.cdc.ingest import CdcIngestService
 from lakehouse.cdc.model import Change, Ignored, RecordRejected, TableChanges
 from lakehouse.contract import SourceSystem, tables_from
-from tests.unit.cdc.conftest import kinesis_record
+from tests.unit.cdc.conftest import kinesis_record, kinesis_records
 
 # Timing varies on a shared 2-core machine: no per-example deadline.
 SHARED_MACHINE = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -160,12 +160,7 @@ def kinesis_payloads(draw: st.DrawFn) -> bytes | str | None:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(kinesis_payloads(), min_size=1, max_size=25))
 def test_fuzzed_batches_commit_and_count_every_record(payloads: list[bytes | str | None]) -> None:
-    records = []
-    for index, payload in enumerate(payloads):
-        record = kinesis_record(payload if isinstance(payload, bytes) else b"", 10**20 + index)
-        if payload is None or isinstance(payload, str):
-            record["kinesis"]["data"] = "" if payload is None else payload
-        records.append(record)
+    records = kinesis_records(payloads)
     with tempfile.TemporaryDirectory() as workdir:
         service = CdcIngestService(CdcSettings(f"{workdir}/lake", f"{workdir}/quarantine"))
         outcome = service.ingest_kinesis_event({"Records": records})
