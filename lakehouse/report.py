@@ -82,18 +82,15 @@ def draw_report(
 
 def report_stage(ctx: DemoContext) -> list[str]:
     """Draw `<workdir>/report.png` from the marts and the earlier stages' figures."""
-    from lakehouse.runtime.demo import bronze_rows
-
     marts = ctx.results.get("marts", {})
     if not marts.get("build") or not marts["build"].success:
         return ["no report: the marts did not build"]
     figures = marts_figures(Path(marts["duckdb_path"]))
     events = ctx.results.get("simulation", {}).get("events", {})
-    reconciliation = ctx.results.get("cdc", {}).get("reconciliation", {})
-    lake = ctx.results["lake_uri"]
+    cdc = ctx.results.get("cdc", {})
+    reconciliation, bronze = cdc.get("reconciliation", {}), cdc.get("bronze_rows", {})
     table_rows = {
-        name: (events.get(name, 0), bronze_rows(lake, name), result.actual_rows)
-        for name, result in reconciliation.items()
+        name: (events.get(name, 0), bronze.get(name, 0), result.actual_rows) for name, result in reconciliation.items()
     }
     path = draw_report(
         ctx.workdir / "report.png",
