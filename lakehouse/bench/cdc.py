@@ -126,8 +126,23 @@ def _apply_in_child(lake: str, max_rows_per_range: int, until_version: int | Non
         "updated": report.updated,
         "deleted": report.deleted,
         "ranges": report.ranges,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "merges": report.merges,
+        "reclustered_rows": report.maintenance.reclustered_rows,
+        "peak_rss_mb": _own_peak_rss_mb(),
     }
+
+
+def _own_peak_rss_mb() -> float:
+    """This process's peak RSS. Linux's ru_maxrss survives exec, so a child spawned by a big parent would report
+    the parent's peak; VmHWM belongs to the process's own address space."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _cpu_seconds() -> float:
@@ -169,8 +184,13 @@ def bench_silver(
         "silver_changes_per_cpu_s": round(child["changes"] / child["cpu_seconds"]),
         "silver_process": {k: child[k] for k in ("arrow_allocator", "malloc_arena_max")},
         "silver_initial_load_s": round(initial["seconds"], 3),
-        "silver_merge": {k: child[k] for k in ("inserted", "updated", "deleted", "ranges")},
+        "silver_merge": {
+            k: child[k] for k in ("inserted", "updated", "deleted", "ranges", "merges", "reclustered_rows")
+        },
+        "silver_max_target_rows_per_merge": ApplyPolicy().max_target_rows_per_merge,
         "peak_rss_mb": round(child["peak_rss_mb"], 1),
+        # the initial load (1M inserts into the empty table, then clustering it): not the measured figure
+        "silver_initial_load_peak_rss_mb": round(initial["peak_rss_mb"], 1),
     }
 
 

@@ -4,12 +4,16 @@ Per table, one writer (this code) does:
 1. read the bronze versions committed since the last applied one, in bounded ranges (rows and versions);
 2. keep the latest change per primary key by `_source_position`;
 3. drop changes at or below the key's delete tombstone (see tombstones.py), record the range's deletes;
-4. apply inserts, updates and deletes with ONE merge per range, each guarded by
+4. apply inserts, updates and deletes with one merge per key-range group of the silver table (clustering.py:
+   bounds the target side of a merge; a small or unclustered table is one group, so one merge), each guarded by
    `source position > target position`, so older changes arriving late are ignored; new columns are merged into
    the schema;
-5. record the range's last bronze version in the same commit as a Delta app transaction
+5. record the range's last bronze version with the range's last merge, as a Delta app transaction
    (`CommitProperties(app_transactions=[Transaction(app_id, version)])`). delta-rs does not enforce that the
    version grows, so the writer checks: a range at or below the recorded version is never applied again.
+   A crash between two merges of a range re-applies the whole range on the next run: the position guards make
+   the merges already committed no-ops.
+6. recluster key-range groups that grew past the budget (clustering.py), so the next range's merges stay bounded.
 A conflicting concurrent commit (CommitFailedError) is retried with backoff against a fresh snapshot.
 Re-running after success is a no-op: nothing is read past the recorded version.
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -40,8 +44,9 @@ from lakehouse.silver.changes import (
     read_changes,
     rows_added_per_version,
 )
+from lakehouse.silver.clustering import KeyRange, clustering_key, plan_groups, split_by_range
 from lakehouse.silver.delta import key_predicate, open_or_create, with_commit_retry
-from lakehouse.silver.maintenance import MaintenanceReport, maintain
+from lakehouse.silver.maintenance import MaintenanceReport, keep_clustered, maintain
 from lakehouse.silver.tombstones import Tombstones
 
 log = logging.getLogger(__name__)
@@ -63,7 +68,8 @@ def cdc_tables() -> list[TableContract]:
 
 @dataclass(frozen=True)
 class ApplyPolicy:
-    max_rows_per_range: int = 1_000_000  # bounds memory: ~1M changes fit well under 1 GB
+    max_rows_per_range: int = 1_000_000  # bounds the change side of memory: ~1M changes fit well under 1 GB
+    max_target_rows_per_merge: int = 250_000  # bounds the target side: rows of silver one merge may rewrite
     max_versions_per_range: int = 1_000
     max_commit_attempts: int = 8
     compact_min_small_files: int = 16  # compact once this many files are below target_file_size / 2
@@ -79,6 +85,7 @@ class ApplyReport:
     applied_from: int | None = None  # first bronze version applied by this run
     applied_to: int | None = None  # last bronze version recorded in silver after this run
     ranges: int = 0
+    merges: int = 0  # one per key-range group with changes, per range
     changes_read: int = 0
     stale_dropped: int = 0  # at or below a delete tombstone
     inserted: int = 0
@@ -156,19 +163,32 @@ def apply_table(
             max_versions=policy.max_versions_per_range,
         )
         tombstones = Tombstones(contract, lake_uri, storage_options)
+        key = _clustering_key(contract, silver_uri, storage_options)
         report.applied_from = first
         for start, end in ranges:
             _apply_range(contract, bronze, silver_uri, tombstones, start, end, storage_options, policy, report)
             report.applied_to = end
+            if key is not None:  # before the next range: its merges then stay within the budget
+                keep_clustered(
+                    silver_uri,
+                    storage_options,
+                    key,
+                    max_group_rows=policy.max_target_rows_per_merge,
+                    min_small_files=policy.compact_min_small_files,
+                    max_commit_attempts=policy.max_commit_attempts,
+                    report=report.maintenance,
+                )
             if on_range:
                 on_range(start, end)
-        report.maintenance = maintain(
+        maintain(
             DeltaTable(silver_uri, storage_options=storage_options),
             tombstones,
+            clustered=key is not None,
             min_small_files=policy.compact_min_small_files,
             target_file_size=policy.target_file_size,
             vacuum_retention=policy.vacuum_retention,
             tombstone_retention=policy.tombstone_retention,
+            report=report.maintenance,
         )
     report.seconds = time.perf_counter() - started
     return report
@@ -176,6 +196,10 @@ def apply_table(
 
 def _arrow_schema(table: DeltaTable) -> pa.Schema:
     return pa.schema(table.schema().to_arrow())
+
+
+def _clustering_key(contract: TableContract, uri: str, storage_options: dict[str, str] | None) -> str | None:
+    return clustering_key(contract, _arrow_schema(DeltaTable(uri, storage_options=storage_options)))
 
 
 def _applied_version(silver: DeltaTable, table: str) -> int | None:
@@ -207,8 +231,52 @@ def _apply_range(
     # Tombstones first: a crash before the silver commit re-runs this range and records them again (idempotent).
     report.tombstones_recorded += tombstones.record(latest, policy.max_commit_attempts)
     source = _merge_source(latest)
+    del latest
+    key = _clustering_key(contract, silver_uri, storage_options)
+    parts = list(_split_by_group(source, key, silver_uri, storage_options, policy))
+    for number, (key_range, rows) in enumerate(parts, 1):
+        part = source if rows is None else source.take(rows)
+        record = number == len(parts)  # progress goes with the range's last merge
+        _merge(contract, silver_uri, storage_options, part, key, key_range, end, record, policy, report)
+    if _applied_version(DeltaTable(silver_uri, storage_options=storage_options), contract.name) != end:
+        # Nothing to merge, or the last merge changed no row (every change was stale) and so wrote no commit.
+        _record_progress(silver_uri, contract.name, end, storage_options)
+
+
+def _split_by_group(
+    source: pa.Table, key: str | None, silver_uri: str, storage_options: dict[str, str] | None, policy: ApplyPolicy
+) -> Iterator[tuple[KeyRange, pa.Array | None]]:
+    """The source rows (indices; None = all) of each key-range group of silver that has changes."""
+    if source.num_rows == 0:
+        return
+    if key is None:
+        yield KeyRange(), None
+        return
+    silver = DeltaTable(silver_uri, storage_options=storage_options)
+    groups = plan_groups(silver, key, policy.max_target_rows_per_merge)
+    yield from split_by_range(source.column(key), [g.merge_range for g in groups] or [KeyRange()])
+
+
+def _merge(
+    contract: TableContract,
+    silver_uri: str,
+    storage_options: dict[str, str] | None,
+    source: pa.Table,
+    key: str | None,
+    key_range: KeyRange,
+    end: int,
+    record: bool,
+    policy: ApplyPolicy,
+    report: ApplyReport,
+) -> None:
+    """One merge of `source` (changes with keys in `key_range`) into silver; with `record`, the commit also
+    records bronze version `end` as applied."""
     assignments = {c: f"s.{c}" for c in source.column_names if c != OP}
     newer = f"s.{POSITION} > t.{POSITION}"
+    # The target side of the range lets delta-rs skip every file outside it (by the files' key statistics).
+    in_range = key_range.predicate(key, "t") if key else ""
+    predicate = " AND ".join(p for p in (key_predicate(contract.primary_key), in_range) if p)
+    progress = [Transaction(app_id(contract.name), end)] if record else []
     attempts = 0
 
     def merge() -> None:
@@ -223,23 +291,21 @@ def _apply_range(
             silver.merge(
                 # Streamed in modest batches: a few huge batches make the merge's working set much larger.
                 source.to_reader(max_chunksize=MERGE_BATCH_ROWS),
-                predicate=key_predicate(contract.primary_key),
+                predicate=predicate,
                 source_alias="s",
                 target_alias="t",
                 merge_schema=True,
-                commit_properties=CommitProperties(app_transactions=[Transaction(app_id(contract.name), end)]),
+                commit_properties=CommitProperties(app_transactions=progress),
             )
             .when_matched_delete(predicate=f"s.{OP} = '{DELETE}' AND {newer}")
             .when_matched_update(assignments, predicate=f"s.{OP} <> '{DELETE}' AND {newer}")
             .when_not_matched_insert(assignments, predicate=f"s.{OP} <> '{DELETE}'")
             .execute()
         )
+        report.merges += 1
         report.inserted += int(metrics.get("num_target_rows_inserted", 0))
         report.updated += int(metrics.get("num_target_rows_updated", 0))
         report.deleted += int(metrics.get("num_target_rows_deleted", 0))
-        if _applied_version(DeltaTable(silver_uri, storage_options=storage_options), contract.name) != end:
-            # A merge that changes no row writes no commit (every change was stale): record progress alone.
-            _record_progress(silver_uri, contract.name, end, storage_options)
 
     with_commit_retry(merge, max_attempts=policy.max_commit_attempts)
     report.commit_retries += attempts - 1

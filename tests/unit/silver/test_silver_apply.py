@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +13,6 @@ from deltalake.exceptions import CommitFailedError
 from lakehouse.cdc.bronze import ensure_bronze_table
 from lakehouse.contract import get_table
 from lakehouse.silver import ApplyPolicy, app_id, apply_table, ensure_silver_table, silver_schema
-from lakehouse.silver import apply as apply_module
 from lakehouse.silver.tombstones import tombstone_uri
 from tests.unit.silver.bronze_log import EPOCH, PAIRS, THINGS, Change, append_changes, position
 
@@ -143,49 +143,43 @@ def test_conflicting_concurrent_commit_is_retried(lake: str, monkeypatch: pytest
     apply_table(THINGS, lake)
     append_changes(lake, THINGS, [thing("u", 3, 1, "a3"), thing("u", 4, 2, "b4")])
     silver_uri = f"{lake}/silver/things"
-    real_delta_table = apply_module.DeltaTable
+    real_merge = DeltaTable.merge
     interfered = []
 
-    def snapshot_then_concurrent_writer(uri: str, **kwargs: object) -> DeltaTable:
-        table = real_delta_table(uri, **kwargs)  # type: ignore[arg-type]
-        if uri == silver_uri and not interfered:
+    def merge_after_a_concurrent_writer(self: DeltaTable, *args: object, **kwargs: object) -> object:
+        if self.table_uri.rstrip("/").endswith("silver/things") and not interfered:
             # Another writer rewrites the files silver apply has just read: its merge must conflict.
-            real_delta_table(uri).update({"name": "'concurrent'"}, predicate="thing_id = 2")
+            DeltaTable(silver_uri).update({"name": "'concurrent'"}, predicate="thing_id = 2")
             interfered.append(True)
-        return table
+        return real_merge(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(apply_module, "DeltaTable", snapshot_then_concurrent_writer)
-    monkeypatch.setattr(apply_module.DeltaTable, "is_deltatable", real_delta_table.is_deltatable, raising=False)
+    monkeypatch.setattr(DeltaTable, "merge", merge_after_a_concurrent_writer)
 
     report = apply_table(THINGS, lake)
 
     assert interfered and report.commit_retries >= 1
     rows = silver_rows(lake)
     assert rows[1]["name"] == "a3" and rows[2]["name"] == "b4"
-    assert real_delta_table(silver_uri).transaction_version(app_id("things")) == 1
+    assert DeltaTable(silver_uri).transaction_version(app_id("things")) == 1
 
 
 def test_conflicts_beyond_the_attempt_budget_surface(lake: str, monkeypatch: pytest.MonkeyPatch) -> None:
     append_changes(lake, THINGS, [thing("c", 1, 1)])
     monkeypatch.setattr("lakehouse.silver.delta.time.sleep", lambda _: None)
 
-    class AlwaysConflicting:
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            pass
+    real_merge = DeltaTable.merge
+    attempts = []
 
-        def transaction_version(self, _: str) -> None:
-            return None
-
-        def merge(self, *args: object, **kwargs: object) -> AlwaysConflicting:
+    def always_conflicting(self: DeltaTable, *args: object, **kwargs: object) -> object:
+        if self.table_uri.rstrip("/").endswith("silver/things"):
+            attempts.append(1)
             raise CommitFailedError("simulated conflict")
+        return real_merge(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    real = apply_module.DeltaTable
-    monkeypatch.setattr(
-        apply_module, "DeltaTable", lambda uri, **kw: AlwaysConflicting() if "silver/things" in uri else real(uri, **kw)
-    )
-    monkeypatch.setattr(apply_module.DeltaTable, "is_deltatable", real.is_deltatable, raising=False)
+    monkeypatch.setattr(DeltaTable, "merge", always_conflicting)
     with pytest.raises(CommitFailedError):
         apply_table(THINGS, lake, policy=ApplyPolicy(max_commit_attempts=3))
+    assert len(attempts) == 3
 
 
 def test_silver_ahead_of_bronze_is_refused_with_the_fix(lake: str) -> None:
@@ -204,13 +198,28 @@ def test_silver_ahead_of_bronze_is_refused_with_the_fix(lake: str) -> None:
         apply_table(THINGS, lake)
 
 
-def test_small_files_are_compacted_and_vacuumed_past_the_threshold(lake: str) -> None:
+def test_small_files_of_a_clustered_table_are_reclustered_and_vacuumed(lake: str) -> None:
     policy = ApplyPolicy(max_versions_per_range=1, compact_min_small_files=4, vacuum_retention=timedelta(0))
     for i in range(5):
         append_changes(lake, THINGS, [thing("c", i + 1, i)])
 
     report = apply_table(THINGS, lake, policy=policy)
 
+    # Five one-row inserts: after the fourth range the group holds four files and is rewritten as one.
+    assert report.maintenance.reclustered_groups == 1 and report.maintenance.compacted_files == 4
+    assert report.maintenance.vacuumed_files >= 4
+    assert len(DeltaTable(f"{lake}/silver/things").file_uris()) == 2 and len(silver_rows(lake)) == 5
+
+
+def test_small_files_of_a_partitioned_table_are_compacted_and_vacuumed(lake: str) -> None:
+    partitioned = dataclasses.replace(THINGS, partition_by=("name",))  # partitioned: not clustered by key
+    policy = ApplyPolicy(max_versions_per_range=1, compact_min_small_files=4, vacuum_retention=timedelta(0))
+    for i in range(5):
+        append_changes(lake, partitioned, [thing("c", i + 1, i)])
+
+    report = apply_table(partitioned, lake, policy=policy)
+
+    assert report.maintenance.reclustered_groups == 0
     assert report.maintenance.compacted_files >= 4 and report.maintenance.vacuumed_files >= 4
     silver = DeltaTable(f"{lake}/silver/things")
     assert len(silver.file_uris()) == 1 and len(silver_rows(lake)) == 5
@@ -299,25 +308,21 @@ def test_older_delete_arriving_late_does_not_remove_a_newer_row(lake: str) -> No
 def test_a_range_applied_by_a_concurrent_run_is_not_merged_again(lake: str, monkeypatch: pytest.MonkeyPatch) -> None:
     append_changes(lake, THINGS, [thing("c", 1, 1, "a"), thing("c", 2, 2, "b")])
     silver_uri = f"{lake}/silver/things"
-    real_delta_table = apply_module.DeltaTable
+    real_merge = DeltaTable.merge
     state = {"raced": False}
 
-    def racing_open(uri: str, **kwargs: object) -> DeltaTable:
-        table = real_delta_table(uri, **kwargs)  # type: ignore[arg-type]
-        if uri == silver_uri and not state["raced"] and real_delta_table.is_deltatable(uri):
+    def merge_after_a_racing_run(self: DeltaTable, *args: object, **kwargs: object) -> object:
+        if self.table_uri.rstrip("/").endswith("silver/things") and not state["raced"]:
             state["raced"] = True
-            monkeypatch.setattr(apply_module, "DeltaTable", real_delta_table)
             apply_table(THINGS, lake)  # another silver apply of the same table wins the race
-            monkeypatch.setattr(apply_module, "DeltaTable", racing_open)
-        return table
+        return real_merge(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(apply_module, "DeltaTable", racing_open)
-    monkeypatch.setattr(apply_module.DeltaTable, "is_deltatable", real_delta_table.is_deltatable, raising=False)
+    monkeypatch.setattr(DeltaTable, "merge", merge_after_a_racing_run)
 
     report = apply_table(THINGS, lake)
 
     assert state["raced"] and report.commit_retries == 1 and report.inserted == 0
-    merges = [h for h in real_delta_table(silver_uri).history() if h["operation"] == "MERGE"]
+    merges = [h for h in DeltaTable(silver_uri).history() if h["operation"] == "MERGE"]
     assert len(merges) == 1  # the winner's; the loser saw the recorded version and stopped
 
 
@@ -328,21 +333,19 @@ def test_recorded_progress_is_honoured_after_a_conflict(lake: str, monkeypatch: 
     apply_table(THINGS, lake)
     append_changes(lake, THINGS, [thing("u", 2, 1, "b")])
     silver_uri = f"{lake}/silver/things"
-    real_delta_table = apply_module.DeltaTable
+    real_merge = DeltaTable.merge
     from deltalake import CommitProperties, Transaction
 
-    def open_then_other_writer_records_progress(uri: str, **kwargs: object) -> DeltaTable:
-        table = real_delta_table(uri, **kwargs)  # type: ignore[arg-type]
-        if uri == silver_uri and real_delta_table(uri).transaction_version(app_id("things")) == 0:
-            real_delta_table(uri).update(
+    def merge_after_another_writer_records_progress(self: DeltaTable, *args: object, **kwargs: object) -> object:
+        if self.table_uri.rstrip("/").endswith("silver/things") and self.transaction_version(app_id("things")) == 0:
+            DeltaTable(silver_uri).update(
                 {"name": "'marked'"},
                 predicate="thing_id = 1",
                 commit_properties=CommitProperties(app_transactions=[Transaction(app_id("things"), 1)]),
             )
-        return table
+        return real_merge(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(apply_module, "DeltaTable", open_then_other_writer_records_progress)
-    monkeypatch.setattr(apply_module.DeltaTable, "is_deltatable", real_delta_table.is_deltatable, raising=False)
+    monkeypatch.setattr(DeltaTable, "merge", merge_after_another_writer_records_progress)
 
     report = apply_table(THINGS, lake)
 
