@@ -120,7 +120,9 @@ def recluster(uri: str, storage_options: dict[str, str] | None, key: str, group:
     table = DeltaTable(uri, storage_options=storage_options)
     low, high = group.span.low, group.span.high
     rows = table.to_pyarrow_dataset().to_table(filter=(pc.field(key) >= low) & (pc.field(key) <= high))
-    rows = normalise(rows).sort_by(key)
+    # One batch: delta-rs then cuts it into files in order. Several batches would be dealt round-robin to its
+    # writer threads, giving files whose key intervals overlap.
+    rows = normalise(rows).sort_by(key).combine_chunks()
     actions = pa.table(table.get_add_actions(flatten=True))
     total_bytes, total_rows = pc.sum(actions["size_bytes"]).as_py() or 0, pc.sum(actions["num_records"]).as_py() or 1
     write_deltalake(
@@ -128,7 +130,7 @@ def recluster(uri: str, storage_options: dict[str, str] | None, key: str, group:
         rows,
         mode="overwrite",
         predicate=f"{key} >= {_literal(low)} AND {key} <= {_literal(high)}",
-        target_file_size=max(1 << 20, int(total_bytes / total_rows * rows_per_file)),
+        target_file_size=max(1, int(total_bytes / total_rows * rows_per_file)),
     )
     return rows.num_rows
 

@@ -3,9 +3,9 @@
 A delete removes the row from silver, and with it the position that guards the key. Without more knowledge an
 older update redelivered after the delete (at-least-once transport, a replayed shard) would insert the row again.
 So every applied delete is remembered in a small side table `<lake>/silver/_tombstones/<table>` (primary key,
-position, source time); silver apply drops any change at or below a key's tombstone position. A re-insert has a
-newer position than the delete, so it passes. Tombstones older than the retention (longer than any stream
-retention or replay window) are pruned by `prune`.
+position, source time); silver apply drops any change at or below a key's tombstone position (but the delete
+itself). A re-insert has a newer position than the delete, so it passes. Tombstones older than the retention
+(longer than any stream retention or replay window) are pruned by `prune`.
 
 Write order matters: tombstones are committed BEFORE the silver merge that records progress. A crash in between
 re-runs the range, re-records the same tombstones (idempotent merge) and then applies silver.
@@ -53,7 +53,8 @@ class Tombstones:
         return open_or_create(self.uri, tombstone_schema(self.contract), self.storage_options)
 
     def drop_superseded(self, changes: pa.Table) -> tuple[pa.Table, int]:
-        """Remove changes at or below their key's tombstone position. Returns (kept, dropped count)."""
+        """Remove changes at or below their key's tombstone position, except the delete that made it. Returns
+        (kept, dropped count)."""
         if changes.num_rows == 0 or not DeltaTable.is_deltatable(self.uri, self.storage_options):
             return changes, 0
         pk = list(self.contract.primary_key)
@@ -65,7 +66,11 @@ class Tombstones:
         known = known.rename_columns([*pk, "_tombstone_position"])
         joined = changes.join(known, keys=pk, join_type="left outer", use_threads=True)
         tomb = joined.column("_tombstone_position")
-        keep = pc.or_kleene(pc.is_null(tomb), pc.greater(joined.column(POSITION), tomb))
+        position = joined.column(POSITION)
+        # The delete at the tombstone's own position stays: after a crash between recording tombstones and the
+        # silver commit, the re-run must still apply it (deleting twice is harmless).
+        its_own_delete = pc.and_(pc.equal(position, tomb), pc.equal(joined.column(OP), DELETE))
+        keep = pc.or_kleene(pc.or_kleene(pc.is_null(tomb), pc.greater(position, tomb)), its_own_delete)
         kept = joined.filter(keep).drop_columns(["_tombstone_position"])
         return kept, changes.num_rows - kept.num_rows
 

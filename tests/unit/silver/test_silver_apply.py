@@ -144,7 +144,7 @@ def test_conflicting_concurrent_commit_is_retried(lake: str, monkeypatch: pytest
     append_changes(lake, THINGS, [thing("u", 3, 1, "a3"), thing("u", 4, 2, "b4")])
     silver_uri = f"{lake}/silver/things"
     real_merge = DeltaTable.merge
-    interfered = []
+    interfered: list[bool] = []
 
     def merge_after_a_concurrent_writer(self: DeltaTable, *args: object, **kwargs: object) -> object:
         if self.table_uri.rstrip("/").endswith("silver/things") and not interfered:
@@ -223,6 +223,30 @@ def test_small_files_of_a_partitioned_table_are_compacted_and_vacuumed(lake: str
     assert report.maintenance.compacted_files >= 4 and report.maintenance.vacuumed_files >= 4
     silver = DeltaTable(f"{lake}/silver/things")
     assert len(silver.file_uris()) == 1 and len(silver_rows(lake)) == 5
+
+
+def test_a_delete_whose_merge_crashed_after_its_tombstone_is_applied_on_the_rerun(
+    lake: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    append_changes(lake, THINGS, [thing("c", 1, 1), thing("c", 2, 2)])
+    apply_table(THINGS, lake)
+    append_changes(lake, THINGS, [thing("d", 3, 1)])
+    real_merge = DeltaTable.merge
+
+    def crash_in_the_silver_merge(self: DeltaTable, *args: object, **kwargs: object) -> object:
+        if self.table_uri.rstrip("/").endswith("silver/things"):
+            raise RuntimeError("simulated crash")
+        return real_merge(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DeltaTable, "merge", crash_in_the_silver_merge)
+        with pytest.raises(RuntimeError):
+            apply_table(THINGS, lake)
+    assert DeltaTable(tombstone_uri(lake, "things")).to_pyarrow_table().num_rows == 1  # recorded before the crash
+
+    report = apply_table(THINGS, lake)
+
+    assert report.deleted == 1 and report.stale_dropped == 0 and sorted(silver_rows(lake)) == [2]
 
 
 def test_old_tombstones_are_pruned_by_retention(lake: str) -> None:
