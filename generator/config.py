@@ -42,7 +42,8 @@ class SimulationConfig:
     cyber_monday_factor: float = 2.5
     christmas_factor: float = 1.6  # the two weeks before Christmas
     browse_sessions_per_order: float = 2.0  # sessions without a cart
-    orders_per_slice: int = 5_000  # memory bound: days are grouped into slices of about this many orders
+    # memory bound: time is cut into slices of about this many orders (at any scale)
+    orders_per_slice: int = 2_500
 
     def __post_init__(self) -> None:
         problems = []

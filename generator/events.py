@@ -53,6 +53,11 @@ class Batches:
         if table.num_rows:
             self.tables.append(table)
 
+    def detach(self) -> list[pa.Table]:
+        """The batches so far; the sink starts a new list."""
+        tables, self.tables = self.tables, []
+        return tables
+
     def extend(self, other: Batches) -> None:
         self.tables.extend(other.tables)
 

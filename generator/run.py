@@ -104,7 +104,6 @@ def generate_local(config: SimulationConfig, out_dir: Path | str, progress: Prog
             orders += piece.orders
             days_done = (piece.window[1] - config.start_us) // 86_400_000_000
             del piece
-            pa.default_memory_pool().release_unused()  # give freed slice buffers back to the OS
             if progress:
                 progress(days_done, config.days)
         for table, rows in simulation.final_snapshot():

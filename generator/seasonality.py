@@ -62,3 +62,21 @@ def times_in_day(rng: np.random.Generator, day_start_us: int, n: int) -> np.ndar
     hours = rng.choice(24, size=n, p=HOUR_PROFILE)
     offsets = hours * HOUR_US + rng.integers(0, HOUR_US, size=n)
     return np.sort(day_start_us + offsets)
+
+
+# the hour-of-day profile as a cumulative distribution over the day (piecewise uniform within each hour)
+_DAY_SHARE = np.r_[0.0, np.cumsum(HOUR_PROFILE)]
+_HOUR_EDGES = np.arange(25, dtype=np.float64) * HOUR_US
+
+
+def day_time_at_share(shares: np.ndarray) -> np.ndarray:
+    """Offsets (us) into a day by which `shares` of its activity (hour profile) have happened."""
+    return np.interp(shares, _DAY_SHARE, _HOUR_EDGES).astype(np.int64)
+
+
+def times_in_part(rng: np.random.Generator, day_start_us: int, t0: int, t1: int, n: int) -> np.ndarray:
+    """`n` sorted timestamps (us) in [t0, t1), part of the day starting at `day_start_us`, following the hourly
+    profile (inverse of its cumulative distribution)."""
+    low, high = np.interp([t0 - day_start_us, t1 - day_start_us], _HOUR_EDGES, _DAY_SHARE)
+    offsets = np.interp(rng.uniform(low, high, n), _DAY_SHARE, _HOUR_EDGES).astype(np.int64)
+    return np.sort(np.clip(day_start_us + offsets, t0, t1 - 1))

@@ -13,8 +13,10 @@ import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -37,10 +39,10 @@ from generator.entities import (
     product_attributes,
     product_rows,
 )
-from generator.events import EventSink
+from generator.events import CDC_SCHEMA, DYNAMODB_SCHEMA, LANDING_SCHEMA, EventSink
 from generator.orders import WAREHOUSES, OrderBatch, simulate_orders
 from generator.pools import COUNTRIES
-from generator.seasonality import day_weights, expected_orders_per_day, times_in_day
+from generator.seasonality import day_time_at_share, day_weights, expected_orders_per_day, times_in_day, times_in_part
 
 SNAPSHOT_TX = -1  # the initial snapshot (op r) is one transaction
 ENTITY_CHUNK = 100_000
@@ -49,16 +51,32 @@ EMIT_ORDER = [("emit_us", "ascending"), ("seq", "ascending")]  # customers/produ
 
 
 @dataclass(frozen=True)
+class Segment:
+    """Orders of one day, or of part of a day, [t0, t1), that fall into one slice."""
+
+    day: int  # offset from the start date
+    t0: int
+    t1: int
+    orders: int
+
+    @property
+    def whole_day(self) -> bool:
+        return self.t1 - self.t0 == DAY
+
+
+@dataclass(frozen=True)
 class Slice:
-    """A time window [t0, t1) with its orders: whole days with their order counts, or part of a busy day with
-    the placement times of its orders (a day with more than `orders_per_slice` orders is split)."""
+    """A time window [t0, t1) holding about `orders_per_slice` orders: whole quiet days, and parts of days cut
+    where the running order count reaches the limit."""
 
     index: int
     t0: int
     t1: int
-    first_day: int  # offset of the (first) day from the start date
-    orders_per_day: np.ndarray  # whole days only
-    order_times: np.ndarray | None = None  # part of a day only
+    segments: tuple[Segment, ...]
+
+    @property
+    def first_day(self) -> int:
+        return self.segments[0].day
 
     @property
     def days(self) -> float:
@@ -66,7 +84,7 @@ class Slice:
 
     @property
     def orders(self) -> int:
-        return len(self.order_times) if self.order_times is not None else int(self.orders_per_day.sum())
+        return sum(segment.orders for segment in self.segments)
 
 
 @dataclass
@@ -164,36 +182,41 @@ class _Products:
 
 
 def plan_slices(config: SimulationConfig, rng: np.random.Generator) -> list[Slice]:
-    """Daily order counts (Poisson around the seasonal expectation), grouped into slices."""
+    """Daily order counts (Poisson around the seasonal expectation), cut into slices of `orders_per_slice`
+    orders whatever the scale: a day is cut at the times where the running count is expected to reach the limit
+    (following the hour-of-day profile), and its orders are shared between the parts (a multinomial draw). The
+    order times themselves are drawn when a slice is simulated, so the plan holds a few numbers per slice."""
     counts = rng.poisson(expected_orders_per_day(config))
     limit = config.orders_per_slice
     slices: list[Slice] = []
+    segments: list[Segment] = []
+    filled = 0
 
-    def day_start(day: int) -> int:
-        return config.start_us + day * DAY
+    def close() -> None:
+        nonlocal segments, filled
+        if segments:
+            slices.append(Slice(len(slices), segments[0].t0, segments[-1].t1, tuple(segments)))
+        segments, filled = [], 0
 
-    def whole_days(first: int, end: int) -> None:
-        if end > first:
-            slices.append(Slice(len(slices), day_start(first), day_start(end), first, counts[first:end]))
-
-    first, total = 0, 0
-    for day, count in enumerate(counts):
-        if count > limit:  # a busy day (e.g. Black Friday at a large scale): split it by order count
-            whole_days(first, day)
-            times = times_in_day(rng, day_start(day), int(count))
-            parts = -(-int(count) // limit)
-            cuts = [int(count) * k // parts for k in range(parts + 1)]
-            bounds = [day_start(day), *(int(times[c]) for c in cuts[1:-1]), day_start(day + 1)]
-            for k in range(parts):
-                part = times[cuts[k] : cuts[k + 1]]
-                slices.append(Slice(len(slices), bounds[k], bounds[k + 1], day, counts[day:day], part))
-            first, total = day + 1, 0
+    for day, count in enumerate(int(c) for c in counts):
+        start = config.start_us + day * DAY
+        if filled >= limit:  # the drawn share of a cut day's last part can exceed the limit
+            close()
+        if filled + count <= limit:
+            segments.append(Segment(day, start, start + DAY, count))
+            filled += count
             continue
-        if day > first and total + count > limit:
-            whole_days(first, day)
-            first, total = day, 0
-        total += int(count)
-    whole_days(first, len(counts))
+        # shares of the day's orders at which a slice is full: after (limit - filled), then every `limit`
+        shares = np.arange(limit - filled, count, limit) / count
+        cuts = [start, *(start + int(offset) for offset in day_time_at_share(shares)), start + DAY]
+        parts = rng.multinomial(count, np.diff(np.r_[0.0, shares, 1.0]))
+        for k, (t0, t1) in enumerate(pairwise(cuts)):
+            if t1 > t0:
+                segments.append(Segment(day, t0, t1, int(parts[k])))
+                filled += int(parts[k])
+            if k < len(shares):
+                close()
+    close()
     return slices
 
 
@@ -215,8 +238,10 @@ class Simulation:
         self._slice_start = config.start_us
         empty = np.zeros(0, np.int64)
         self._price_changes: tuple[np.ndarray, np.ndarray, np.ndarray] = (empty, empty, empty)
-        # per sink (cdc, dynamodb, landing): slice index -> events waiting for that slice
-        self._pending: list[dict[int, list[Path]]] = [defaultdict(list) for _ in range(3)]
+        # per sink (cdc, dynamodb, landing): target slice -> (spill file, first record batch, batches) of the
+        # events waiting for that slice
+        self._pending_batches: list[dict[int, list[tuple[Path, int, int]]]] = [defaultdict(list) for _ in range(3)]
+        self._spill_readers: dict[Path, int] = {}  # spill file -> targets that have not read their part yet
         self._spill_dir: Path | None = None
         self._spilled = 0
         self._slice_starts = np.array([s.t0 for s in self.slices], dtype=np.int64)
@@ -230,33 +255,70 @@ class Simulation:
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> Iterator[SliceOutput]:
+        """Slice outputs in order. The events a slice generated are routed (sorted, spilled) in a worker thread
+        while the next slice is simulated: Arrow and numpy release the GIL for that work, so it overlaps on a
+        second core. Only the worker touches the pending events, and it routes the slices in order, so the
+        output is the same as routing inline."""
         self._spill_dir = Path(tempfile.mkdtemp(prefix="generator-pending-"))
+        router = ThreadPoolExecutor(max_workers=1, thread_name_prefix="generator-route")
+        routing: Future[SliceOutput] | None = None
         try:
             for s in self.slices:
                 window = self.window(s)
                 if s.index == 0:
                     for _ in self._initial_state():
-                        yield self._route(s, window, 0)
+                        previous, routing = routing, router.submit(self._route, s, window, 0, *self._detach())
+                        if previous is not None:
+                            yield previous.result()
                 n_orders = self._simulate_slice(s, window)
-                yield self._route(s, window, n_orders)
+                previous, routing = routing, router.submit(self._route, s, window, n_orders, *self._detach())
+                if previous is not None:
+                    yield previous.result()
+                    del previous
+                    pa.default_memory_pool().release_unused()  # give the freed slice's buffers back to the OS
+            if routing is not None:
+                yield routing.result()
+                routing = None
         finally:
+            if routing is not None:
+                routing.cancel()
+            router.shutdown(wait=True)
             shutil.rmtree(self._spill_dir, ignore_errors=True)
 
-    def _spill(self, table: pa.Table) -> Path:
-        """Events for a later slice wait on disk (Arrow IPC), so memory does not grow with scale x lookahead."""
+    def _detach(self) -> tuple[tuple[list[pa.Table], ...], dict[str, list[pa.Table]]]:
+        """The events and final rows generated since the last call, handed over to the router."""
+        sink = self.ctx.sink
+        events = tuple(batches.detach() for batches in (sink.cdc, sink.dynamodb, sink.landing))
+        snapshot = dict(self.ctx.snapshot)
+        self.ctx.snapshot.clear()
+        return events, snapshot
+
+    def _spill(self, sink: int, groups: list[tuple[int, pa.Table]]) -> None:
+        """Events for later slices wait on disk (one Arrow IPC file per routing step and sink, one run of record
+        batches per target slice), so memory does not grow with scale x lookahead."""
         assert self._spill_dir is not None
         path = self._spill_dir / f"{self._spilled:08d}.arrow"
         self._spilled += 1
-        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
-        return path
+        batch = 0
+        with pa.OSFile(str(path), "wb") as file, pa.ipc.new_file(file, groups[0][1].schema) as writer:
+            for target, table in groups:
+                batches = table.to_batches()
+                for record_batch in batches:
+                    writer.write_batch(record_batch)
+                self._pending_batches[sink][target].append((path, batch, len(batches)))
+                batch += len(batches)
+        self._spill_readers[path] = len(groups)
 
-    def _unspill(self, paths: list[Path]) -> list[pa.Table]:
+    def _unspill(self, sink: int, target: int) -> list[pa.Table]:
         tables = []
-        for path in paths:
-            with pa.OSFile(str(path), "rb") as source:
-                tables.append(pa.ipc.open_file(source).read_all())
-            path.unlink()
+        for path, first, count in self._pending_batches[sink].pop(target, []):
+            with pa.OSFile(str(path), "rb") as source:  # reads only this target's batches
+                reader = pa.ipc.open_file(source)
+                tables.append(pa.Table.from_batches([reader.get_batch(first + i) for i in range(count)]))
+            self._spill_readers[path] -= 1
+            if self._spill_readers[path] == 0:
+                del self._spill_readers[path]
+                path.unlink()
         return tables
 
     def _tx_keys(self, n: int) -> np.ndarray:
@@ -295,24 +357,29 @@ class Simulation:
 
         m = cfg.initial_products
         p_created = start - rng.integers(DAY, 90 * DAY, m)  # a recent catalog: image backfill spans ~90 dt partitions
-        self._add_products(m, p_created, op="r")
-        yield None
+        for first in range(0, m, ENTITY_CHUNK):
+            self._add_products(
+                len(p_created[first : first + ENTITY_CHUNK]), p_created[first : first + ENTITY_CHUNK], "r", m
+            )
+            yield None
 
     def _web_users_for(self, customer_ids: np.ndarray, first_seen: np.ndarray, emit: np.ndarray | int) -> None:
         rows = web_user_rows(customer_web_user_ids(customer_ids), customer_ids, first_seen)
         self.ctx.sink.dynamodb_put("web_users", rows, np.broadcast_to(np.asarray(emit, np.int64), (len(customer_ids),)))
         self.ctx.keep("web_users", rows)
 
-    def _add_products(self, m: int, created: np.ndarray, op: str) -> None:
+    def _add_products(self, m: int, created: np.ndarray, op: str, batch: int | None = None) -> None:
+        """`m` new products; `batch` = the size of the whole batch they are part of (the popularity ranks)."""
         ctx, rng = self.ctx, self.ctx.rng
         start_id = len(self.products.price_cents) + 1
         attrs = product_attributes(ctx.seed, np.arange(start_id, start_id + m))
-        popularity = 1.0 / (1.0 + rng.integers(0, max(m, 1), m)) ** 0.8
+        popularity = 1.0 / (1.0 + rng.integers(0, max(batch or m, 1), m)) ** 0.8
         ids = self.products.add(attrs.initial_price_cents, created, popularity)
         rows = self.products.rows(ctx.seed, ids)
         if op == "r":
             emit: np.ndarray = np.full(m, self.config.start_us)
-            ctx.sink.change("products", "r", emit, np.full(m, SNAPSHOT_TX), 1_000_000 + np.arange(m), emit, after=rows)
+            position = 1_000_000 + ids - 1  # after the customers in the snapshot transaction
+            ctx.sink.change("products", "r", emit, np.full(m, SNAPSHOT_TX), position, emit, after=rows)
         else:
             emit = created
             ctx.sink.change("products", "c", emit, self._tx_keys(m), 0, created, after=rows)
@@ -357,11 +424,8 @@ class Simulation:
         self._slice_start = t0
         cfg, ctx, rng = self.config, self.ctx, self.ctx.rng
         days = s.days
-        first_date = cfg.start_date + timedelta(days=s.first_day)
-        if s.order_times is None:
-            slice_weight = float(day_weights(first_date, len(s.orders_per_day), cfg).sum())
-        else:
-            slice_weight = float(day_weights(first_date, 1, cfg).sum()) * days
+        weights = day_weights(cfg.start_date + timedelta(days=s.first_day), s.segments[-1].day - s.first_day + 1, cfg)
+        slice_weight = sum(float(weights[g.day - s.first_day]) * (g.t1 - g.t0) / DAY for g in s.segments)
 
         # customers: sign-ups, changes (address, segment), erasure requests
         n_signups = int(rng.poisson(SIGNUPS_PER_YEAR_PER_SCALE * cfg.scale * slice_weight / self._year_weight))
@@ -402,13 +466,15 @@ class Simulation:
         self._catalog_changes(s, window, slice_weight)
 
         # orders (from eligible customers, weighted by segment) and their carts/sessions
-        if s.order_times is not None:
-            placed = s.order_times.astype(np.int64)
-        else:
-            placed = np.concatenate(
-                [times_in_day(rng, t0 + d * DAY, int(k)) for d, k in enumerate(s.orders_per_day)]
-                or [np.zeros(0, np.int64)]
-            ).astype(np.int64)
+        placed = np.concatenate(
+            [
+                times_in_day(rng, g.t0, g.orders)
+                if g.whole_day
+                else times_in_part(rng, g.t0 - g.t0 % DAY, g.t0, g.t1, g.orders)
+                for g in s.segments
+            ]
+            or [np.zeros(0, np.int64)]
+        ).astype(np.int64)
         n = len(placed)
         cumulative, last_eligible = self._order_weights(eligible)
         del eligible
@@ -557,33 +623,52 @@ class Simulation:
         ctx.keep("inventory_movements", rows)
 
     # ------------------------------------------------------------------ routing
-    def _route(self, s: Slice, window: tuple[int, int], n_orders: int) -> SliceOutput:
+    def _route(
+        self,
+        s: Slice,
+        window: tuple[int, int],
+        n_orders: int,
+        events: tuple[list[pa.Table], ...],
+        snapshot: dict[str, list[pa.Table]],
+    ) -> SliceOutput:
         """Events that happen in this slice go out now; later ones wait for their slice; events after the end of
-        the simulation are never emitted. Each sink's events are sorted by emit time once, so "now", "later"
-        and "never" are contiguous ranges."""
-        sink = self.ctx.sink
+        the simulation are never emitted. New events are partitioned by target slice first, so each event is
+        sorted once: in the slice that emits it, together with the events that waited for it."""
         routed = []
-        for k, (batches, keys) in enumerate(
-            ((sink.cdc, CDC_ORDER), (sink.dynamodb, EMIT_ORDER), (sink.landing, EMIT_ORDER))
+        for k, (tables, schema, keys) in enumerate(
+            zip(events, (CDC_SCHEMA, DYNAMODB_SCHEMA, LANDING_SCHEMA), (CDC_ORDER, EMIT_ORDER, EMIT_ORDER), strict=True)
         ):
-            tables = [*self._unspill(self._pending[k].pop(s.index, [])), *batches.tables]
-            batches.tables.clear()
-            table = pa.concat_tables(tables) if tables else batches.schema.empty_table()
-            table = table.sort_by(keys)
-            emit = table.column("emit_us").to_numpy()
-            now_end, never_start = np.searchsorted(emit, [window[1], self.config.end_us])
-            routed.append(table.slice(0, now_end))
-            later = emit[now_end:never_start]
-            if len(later):
-                rest = table.slice(now_end, len(later))
-                target = np.searchsorted(self._slice_starts, later, side="right") - 1
-                bounds = np.flatnonzero(np.diff(target)) + 1
-                for first, last in zip(np.r_[0, bounds], np.r_[bounds, len(later)], strict=True):
-                    self._pending[k][int(target[first])].append(self._spill(rest.slice(first, last - first)))
+            now = self._unspill(k, s.index)
+            if tables:
+                new = pa.concat_tables(tables)
+                # the target slice of each event; events before this slice's start (e.g. a session that began
+                # before its order's slice) go out now, events after the end never
+                target = np.searchsorted(self._slice_starts, new.column("emit_us").to_numpy(), side="right") - 1
+                target = np.maximum(target, s.index)
+                target[new.column("emit_us").to_numpy() >= self.config.end_us] = len(self.slices)
+                is_now = target == s.index
+                if is_now.all():
+                    now.append(new)
+                else:
+                    now.append(new.filter(pa.array(is_now)))
+                    is_later = ~is_now & (target < len(self.slices))
+                    if is_later.any():
+                        later_target = target[is_later]
+                        order = np.argsort(later_target, kind="stable")
+                        later = new.filter(pa.array(is_later)).take(pa.array(order))
+                        later_target = later_target[order]
+                        bounds = np.flatnonzero(np.diff(later_target)) + 1
+                        self._spill(
+                            k,
+                            [
+                                (int(later_target[first]), later.slice(first, last - first))
+                                for first, last in zip(np.r_[0, bounds], np.r_[bounds, len(later)], strict=True)
+                            ],
+                        )
+            table = pa.concat_tables(now) if now else schema.empty_table()
+            routed.append(table.sort_by(keys))
         cdc, dynamodb, landing = routed
         landing = landing.sort_by([("table", "ascending"), ("day", "ascending"), *EMIT_ORDER])
-        snapshot = dict(self.ctx.snapshot)
-        self.ctx.snapshot.clear()
         return SliceOutput(s.index, window, cdc, dynamodb, landing, snapshot, n_orders)
 
     def final_snapshot(self) -> Iterator[tuple[str, pa.Table]]:
