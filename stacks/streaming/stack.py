@@ -21,6 +21,7 @@ from lakehouse.settings import (
     QUARANTINE_URI_ENV,
     SILVER,
 )
+from lakehouse.silver.service import PROCESS_ENVIRONMENT  # glibc arenas and Arrow's allocator, set before start
 from stacks.constructs.lakehouse_function import LakehouseFunction
 from stacks.constructs.s3_access import grant_bucket_exists_check, grant_prefix
 from stacks.constructs.stream_consumer import StreamBatching, StreamConsumer
@@ -104,6 +105,9 @@ class StreamingStack(cdk.Stack):
             "silver_apply": function(
                 "silver_apply",
                 "Merges new bronze changes into Delta silver, one table per invocation",
+                # A range of 1M changes peaks at ~0.8 GB (`lakehouse bench cdc`); the rest buys delta-rs' threads
+                # a second vCPU (Lambda's CPU share grows with memory) and headroom for wider tables.
+                extra_environment=PROCESS_ENVIRONMENT,
                 memory_mb=3008,
                 timeout=cdk.Duration.minutes(15),
             ),

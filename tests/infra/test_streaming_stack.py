@@ -166,6 +166,13 @@ def test_silver_apply_reads_bronze_and_writes_silver(template: dict[str, Any]) -
     assert bronze["Action"] == "s3:GetObject"
 
 
+def test_silver_apply_runs_with_the_measured_process_environment(template: dict[str, Any]) -> None:
+    from lakehouse.silver.service import PROCESS_ENVIRONMENT
+
+    variables = functions(template)["silver_apply"]["Environment"]["Variables"]
+    assert {key: variables.get(key) for key in PROCESS_ENVIRONMENT} == PROCESS_ENVIRONMENT
+
+
 def test_batch_load_reads_landing_and_writes_only_silver_and_quarantine(template: dict[str, Any]) -> None:
     statements = _statements(template, "BatchLoadRole")
     assert _object_prefixes(statements) == {"landing/landing/*", "lake/silver/*", "quarantine/quarantine/*"}
