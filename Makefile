@@ -56,8 +56,10 @@ format: setup ## Format and autofix with ruff
 
 bench: setup ## Every benchmark, one JSON line each
 	$(BIN)/lakehouse bench generator --json
-	$(BIN)/lakehouse bench dbt --json
+	$(BIN)/lakehouse bench cdc --json
 	$(BIN)/lakehouse bench load --json
+	$(BIN)/lakehouse bench dbt --json
+	$(BIN)/lakehouse bench sinks --json
 
 # CDK. PROFILE=dev|prod|localstack; the AWS account and region come from your credentials (AWS_PROFILE,
 # AWS_REGION), as the CDK CLI resolves them. ALERT_EMAIL subscribes an address to the alert topic.
