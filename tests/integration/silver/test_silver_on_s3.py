@@ -7,7 +7,7 @@ import pytest
 from deltalake import DeltaTable
 
 from lakehouse.emulator import Emulator
-from lakehouse.silver import apply_table, silver_schema
+from lakehouse.silver import ApplyPolicy, apply_table, silver_schema
 from tests.unit.silver.bronze_log import EPOCH, THINGS, Change, append_changes
 
 pytestmark = pytest.mark.integration
@@ -49,3 +49,23 @@ def test_missing_bronze_on_s3_creates_the_empty_silver_table(emulator: Emulator)
     silver = DeltaTable(f"{lake}/silver/things", storage_options=options)
     assert report.noop and silver.to_pyarrow_table().num_rows == 0
     assert pa.schema(silver.schema().to_arrow()) == silver_schema(THINGS)
+
+
+def test_clustered_merges_and_reclustering_on_s3(emulator: Emulator) -> None:
+    emulator.aws.client("s3").create_bucket(Bucket="lake")
+    lake, options = "s3://lake", emulator.aws.delta_storage_options()
+    policy = ApplyPolicy(max_target_rows_per_merge=2_000)
+    row = {"name": "a", "price": None, "updated_at": EPOCH}
+    append_changes(
+        lake, THINGS, [Change("c", i, {"thing_id": i, **row}) for i in range(1, 6_001)], storage_options=options
+    )
+    first = apply_table(THINGS, lake, storage_options=options, policy=policy)
+    changes = [Change("u", 10_000, {"thing_id": 7, **row, "name": "b"}), Change("d", 10_001, {"thing_id": 5_999})]
+    append_changes(lake, THINGS, changes, storage_options=options)
+
+    second = apply_table(THINGS, lake, storage_options=options, policy=policy)
+
+    assert first.maintenance.reclustered_rows == 6_000 and second.merges == 2
+    rows = DeltaTable(f"{lake}/silver/things", storage_options=options).to_pyarrow_table(columns=["thing_id", "name"])
+    names = dict(zip(rows.column("thing_id").to_pylist(), rows.column("name").to_pylist(), strict=True))
+    assert len(names) == 5_999 and names[7] == "b" and 5_999 not in names
