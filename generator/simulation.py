@@ -41,10 +41,10 @@ from generator.entities import (
 )
 from generator.events import CDC_SCHEMA, DYNAMODB_SCHEMA, LANDING_SCHEMA, EventSink
 from generator.orders import WAREHOUSES, OrderBatch, simulate_orders
-from generator.pools import COUNTRIES
 from generator.seasonality import day_time_at_share, day_weights, expected_orders_per_day, times_in_day, times_in_part
 
 SNAPSHOT_TX = -1  # the initial snapshot (op r) is one transaction
+MAX_ORDER_WEIGHT = float(SEGMENT_ORDER_WEIGHT.max())
 ENTITY_CHUNK = 100_000
 CDC_ORDER = [("emit_us", "ascending"), ("tx_key", "ascending"), ("tx_pos", "ascending")]
 EMIT_ORDER = [("emit_us", "ascending"), ("seq", "ascending")]  # customers/products rows built at a time
@@ -236,6 +236,7 @@ class Simulation:
         self.calendar = CampaignCalendar(self.campaigns, rng)
         self._year_weight = float(day_weights(config.start_date, 365, config).sum())
         self._slice_start = config.start_us
+        self._for_sale: tuple[np.ndarray, np.ndarray] | None = None  # active product ids, cumulative popularity
         empty = np.zeros(0, np.int64)
         self._price_changes: tuple[np.ndarray, np.ndarray, np.ndarray] = (empty, empty, empty)
         # per sink (cdc, dynamodb, landing): target slice -> (spill file, first record batch, batches) of the
@@ -432,6 +433,7 @@ class Simulation:
         created = np.sort(rng.integers(t0, t1, n_signups))
         erasable = rng.random(n_signups) < cfg.erasure_fraction
         erase_at = created + rng.exponential(45 * DAY, n_signups).astype(np.int64)
+        known = len(self.customers)  # created before this slice: they may change, order and browse in it
         ids = self.customers.add(np.zeros(n_signups, np.int64), created, erasable, erase_at)
         ctx.sink.change(
             "customers", "c", created, self._tx_keys(n_signups), 0, created, after=self.customers.rows(ctx.seed, ids)
@@ -439,11 +441,11 @@ class Simulation:
         self._web_users_for(ids[~erasable], created[~erasable], created[~erasable])
 
         c = self.customers
-        eligible = ~c.erasable & (c.created_us < t0)  # may change, order and browse in this slice
-        n_eligible = int(np.count_nonzero(eligible))
+        # customers who will request erasure never change, order or browse (~1%: drawn and dropped)
+        n_eligible = known - int(np.searchsorted(c.erasable_ids, known, side="right"))
         n_updates = int(rng.poisson(n_eligible * 0.03 * days / 30))
-        picks = rng.integers(0, n_eligible, n_updates) if n_eligible else np.zeros(0, np.int64)
-        upd = np.unique(np.flatnonzero(eligible)[picks] + 1)
+        picks = rng.integers(1, known + 1, n_updates) if known else np.zeros(0, np.int64)
+        upd = np.unique(picks[~c.erasable[picks - 1]])
         when = rng.integers(t0, t1, len(upd))
         address_change = rng.random(len(upd)) < 0.5
         new_segment = (c.segment[upd - 1] + 1 + rng.integers(0, 4, len(upd))) % 5
@@ -476,14 +478,11 @@ class Simulation:
             or [np.zeros(0, np.int64)]
         ).astype(np.int64)
         n = len(placed)
-        cumulative, last_eligible = self._order_weights(eligible)
-        del eligible
 
         def sample_customers(k: int) -> np.ndarray:
             if not n_eligible:
                 raise RuntimeError("no customers to place orders; increase --scale")
-            position = np.searchsorted(cumulative, rng.random(k) * cumulative[-1], side="right")
-            return position.clip(0, last_eligible) + 1
+            return self._sample_customers(k, known)
 
         customer = sample_customers(n)
         segment = c.segment[customer - 1]
@@ -497,14 +496,14 @@ class Simulation:
         unit_price = self.price_at(product_id, placed[item_order])
         quantity = 1 + rng.binomial(2, 0.2, len(item_order))
         discount = np.round(quantity * unit_price * self.calendar.discount_pct(campaign)[item_order]).astype(np.int64)
-        country = COUNTRIES[customer_country_index(ctx.seed, customer, c.address_version[customer - 1])]
+        country = customer_country_index(ctx.seed, customer, c.address_version[customer - 1])
         order_ids = ctx.ids("order", n)
         cart_numbers = ctx.ids("cart", n)
         batch = OrderBatch(
             order_id=order_ids,
             customer_id=customer,
             campaign_id=campaign,
-            shipping_country=country.astype(object),
+            shipping_country=country,
             cart_id=prefixed_ids("cart-", cart_numbers),
             placed_us=placed,
             item_order=item_order,
@@ -538,17 +537,19 @@ class Simulation:
         self._restocks(window, len(item_order))
         return n
 
-    def _order_weights(self, eligible: np.ndarray) -> tuple[np.ndarray, int]:
-        """Cumulative order weights over ALL customers (ineligible ones weigh 0.0), built in place: 8 bytes per
-        customer instead of an id list plus weights. Adding 0.0 is exact, so the sums at eligible positions equal
-        those of a cumulative sum over the eligible customers alone, and a search lands on the same customer."""
-        segment = self.customers.segment
-        cumulative = np.zeros(len(segment))
-        for code, weight in enumerate(SEGMENT_ORDER_WEIGHT):
-            cumulative[(segment == code) & eligible] = weight
-        np.cumsum(cumulative, out=cumulative)
-        last = len(eligible) - 1 - int(np.argmax(eligible[::-1])) if eligible.any() else 0
-        return cumulative, last
+    def _sample_customers(self, k: int, known: int) -> np.ndarray:
+        """`k` customers among the first `known`, with chances proportional to their segment's order weight
+        (0 for those who will request erasure): rejection sampling, so the cost is O(k), not O(customers)."""
+        rng, c = self.ctx.rng, self.customers
+        chosen: list[np.ndarray] = []
+        missing = k
+        while missing > 0:
+            candidates = rng.integers(1, known + 1, 3 * missing + 16)  # ~40% are accepted
+            weight = np.where(c.erasable[candidates - 1], 0.0, SEGMENT_ORDER_WEIGHT[c.segment[candidates - 1]])
+            accepted = candidates[rng.random(len(candidates)) * MAX_ORDER_WEIGHT < weight][:missing]
+            chosen.append(accepted)
+            missing -= len(accepted)
+        return np.concatenate(chosen) if chosen else np.zeros(0, np.int64)
 
     def price_at(self, product_ids: np.ndarray, ts_us: np.ndarray) -> np.ndarray:
         """Prices in effect at `ts_us` (within the current slice): a price changed later in the slice still has
@@ -564,9 +565,11 @@ class Simulation:
     def _sample_products(self, n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """k distinct active products per row ([n, k] ids and current prices), by popularity."""
         rng, p = self.ctx.rng, self.products
-        # products added during this slice are not for sale before their insert is committed
-        active = np.flatnonzero(p.is_active & (p.created_us < self._slice_start))
-        cumulative = np.cumsum(p.popularity[active])
+        if self._for_sale is None:  # once per slice, after its catalog changes
+            # products added during this slice are not for sale before their insert is committed
+            active = np.flatnonzero(p.is_active & (p.created_us < self._slice_start))
+            self._for_sale = active, np.cumsum(p.popularity[active])
+        active, cumulative = self._for_sale
         base = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right").clip(0, len(active) - 1)
         # distinct offsets: steps of 1..19, at most 5 steps < MIN_PRODUCTS active products
         steps = np.concatenate([np.zeros((n, 1), np.int64), rng.integers(1, 20, (n, k - 1))], axis=1)
@@ -594,6 +597,7 @@ class Simulation:
         )
         if n_new:
             self._add_products(n_new, np.sort(rng.integers(t0, t1, n_new)), op="c")
+        self._for_sale = None
 
     def _restocks(self, window: tuple[int, int], items_sold: int) -> None:
         """Purchase orders (stock in) and stock-count adjustments; each its own transaction."""
