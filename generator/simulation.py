@@ -9,13 +9,15 @@ Everything random comes from one `np.random.default_rng(seed)`, drawn in a fixed
 
 from __future__ import annotations
 
+import ctypes
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
@@ -45,7 +47,8 @@ from generator.seasonality import day_time_at_share, day_weights, expected_order
 
 SNAPSHOT_TX = -1  # the initial snapshot (op r) is one transaction
 MAX_ORDER_WEIGHT = float(SEGMENT_ORDER_WEIGHT.max())
-ENTITY_CHUNK = 100_000
+ENTITY_CHUNK = 100_000  # customers per piece of the initial snapshot
+PRODUCT_CHUNK = 20_000  # products per piece (with their 1-4 image records each)
 CDC_ORDER = [("emit_us", "ascending"), ("tx_key", "ascending"), ("tx_pos", "ascending")]
 EMIT_ORDER = [("emit_us", "ascending"), ("seq", "ascending")]  # customers/products rows built at a time
 
@@ -220,6 +223,23 @@ def plan_slices(config: SimulationConfig, rng: np.random.Generator) -> list[Slic
     return slices
 
 
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def _release_free_memory() -> None:
+    """Give the freed slice's buffers back to the OS: Arrow's pool and malloc's arenas (DuckDB results, numpy)
+    keep freed memory otherwise, and the resident size would creep up slice by slice."""
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 class Simulation:
     """Iterate `run()` for the slices' outputs; then `final_snapshot()` for the entity tables."""
 
@@ -276,7 +296,7 @@ class Simulation:
                 if previous is not None:
                     yield previous.result()
                     del previous
-                    pa.default_memory_pool().release_unused()  # give the freed slice's buffers back to the OS
+                    _release_free_memory()
             if routing is not None:
                 yield routing.result()
                 routing = None
@@ -358,9 +378,9 @@ class Simulation:
 
         m = cfg.initial_products
         p_created = start - rng.integers(DAY, 90 * DAY, m)  # a recent catalog: image backfill spans ~90 dt partitions
-        for first in range(0, m, ENTITY_CHUNK):
+        for first in range(0, m, PRODUCT_CHUNK):
             self._add_products(
-                len(p_created[first : first + ENTITY_CHUNK]), p_created[first : first + ENTITY_CHUNK], "r", m
+                len(p_created[first : first + PRODUCT_CHUNK]), p_created[first : first + PRODUCT_CHUNK], "r", m
             )
             yield None
 
