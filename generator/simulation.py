@@ -226,7 +226,7 @@ def plan_slices(config: SimulationConfig, rng: np.random.Generator) -> list[Slic
 @cache
 def _malloc_trim() -> Callable[[int], int] | None:
     try:
-        return ctypes.CDLL(None).malloc_trim  # type: ignore[no-any-return]
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc
         return None
 
