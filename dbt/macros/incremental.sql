@@ -61,3 +61,24 @@
     {#- timestamptz, as staging reads it from Delta: comparing with a plain timestamp would cast the column -#}
     cast('{{ value.isoformat() }}' as timestamptz)
 {%- endmacro %}
+
+{#- Cascading incrementals: models fed by other incremental models stamp each row they (re)compute with the time
+    the dbt run started (`loaded_at`, wall clock), and pick up the upstream rows loaded after their own newest
+    stamp. Unlike a source-time window, this carries every change an upstream model merged, however late its source
+    timestamp, and catches up after a run the model missed. -#}
+{% macro run_started() -%}
+    {{ timestamp_literal(run_started_at) }}
+{%- endmacro %}
+
+{#- Filter for upstream rows (column `column`, a loaded_at) loaded after this model's newest loaded_at: true on a
+    full build or when the model is empty. -#}
+{% macro loaded_after_this(column) -%}
+    {%- if not is_incremental() -%}
+        true
+    {%- elif not execute or model.resource_type == 'unit_test' -%}
+        {{ column }} > (select max(loaded_at) from {{ this }})
+    {%- else -%}
+        {%- set value = run_query('select max(loaded_at) from ' ~ this).columns[0].values()[0] -%}
+        {{ 'true' if value is none else column ~ ' > ' ~ timestamp_literal(value) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -50,15 +50,11 @@ def creation_column(contract: TableContract) -> str | None:
     return next((c for c in CREATION_COLUMNS if c in contract.column_names), None)
 
 
-def creation_cutoff(tables: dict[str, pa.Table], fraction: float) -> int | None:
+def creation_cutoff(creation_times: list[pa.Array], fraction: float) -> int | None:
     """The creation time (epoch microseconds) after which `fraction` of all rows were created."""
     import numpy as np
 
-    times = [
-        tables[name].column(column).cast(pa.int64()).to_numpy(zero_copy_only=False)
-        for name, contract in TABLES.items()
-        if (column := creation_column(contract)) and tables[name].num_rows
-    ]
+    times = [t.cast(pa.int64()).to_numpy(zero_copy_only=False) for t in creation_times if len(t)]
     if fraction <= 0 or not times:
         return None
     return int(np.quantile(np.concatenate(times), 1.0 - fraction))
@@ -85,16 +81,24 @@ def seed_silver(
 
     if not 0.0 <= hold_back < 1.0:
         raise ValueError(f"hold_back must be in [0, 1), got {hold_back}")
-    tables = {}
-    for name, contract in TABLES.items():
-        path = snapshot_dir / f"{name}.parquet"
+    paths = {name: snapshot_dir / f"{name}.parquet" for name in TABLES}
+    for path in paths.values():
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing; run `lakehouse generate run --out {snapshot_dir.parent}`")
-        tables[name] = pq.read_table(path, schema=contract.arrow_schema())
-    cutoff = creation_cutoff(tables, hold_back)
+    # The cutoff needs only the creation columns; whole tables are read one at a time (peak memory: the largest).
+    creation_times = [
+        pq.read_table(paths[name], columns=[column])
+        .column(column)
+        .combine_chunks()
+        .cast(contract.arrow_schema().field(column).type)
+        for name, contract in TABLES.items()
+        if (column := creation_column(contract))
+    ]
+    cutoff = creation_cutoff(creation_times, hold_back)
+    del creation_times
     written, held_back = {}, {}
     for name, contract in TABLES.items():
-        now, later = split_created_after(contract, tables[name], cutoff)
+        now, later = split_created_after(contract, pq.read_table(paths[name], schema=contract.arrow_schema()), cutoff)
         write_deltalake(
             table_uri(lake_uri, SILVER, name),
             with_lineage(contract, now),

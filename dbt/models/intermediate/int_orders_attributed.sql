@@ -1,14 +1,48 @@
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    incremental_strategy='merge',
+    on_schema_change='append_new_columns',
+    tags=['incremental'],
+    table_type='iceberg' if target.type == 'athena' else none,
+) }}
+
 -- Campaign attribution, last touch: an order is credited to the customer's latest campaign session that started
 -- within var('attribution_window_days') before the order; without one, to the campaign recorded on the order.
-with orders as (
-    select order_id, customer_id, placed_at, campaign_id, status
+-- Incremental: only orders that changed inside the lookback window, and orders that a campaign session changed
+-- inside the window may be the last touch for, are attributed again (see the yml for late data).
+{%- set window_days = var('attribution_window_days') %}
+{%- set only_changed = 'where order_id in (select order_id from changed_orders)' if is_incremental() else '' %}
+with
+{%- if is_incremental() %}
+changed_orders as (
+    select order_id from {{ ref('stg_shop__orders') }}
+    where {{ lookback_filter('updated_at', 'last_changed_at') }}
+    union
+    select orders.order_id
+    from {{ ref('stg_web__sessions') }} as sessions
+    inner join {{ ref('stg_shop__orders') }} as orders
+        on orders.customer_id = sessions.customer_id
+        and orders.placed_at >= sessions.started_at
+        and orders.placed_at <= {{ dbt.dateadd('day', window_days, 'sessions.started_at') }}
+    where sessions.campaign_id is not null
+        and {{ lookback_filter('sessions.updated_at', 'last_changed_at') }}
+),
+{%- endif %}
+
+orders as (
+    select order_id, customer_id, placed_at, campaign_id, status, updated_at
     from {{ ref('stg_shop__orders') }}
+    {{ only_changed }}
 ),
 
 campaign_sessions as (
-    select session_id, customer_id, campaign_id, started_at
+    select session_id, customer_id, campaign_id, started_at, updated_at
     from {{ ref('stg_web__sessions') }}
     where campaign_id is not null and customer_id is not null
+    {%- if is_incremental() %}
+        and customer_id in (select customer_id from orders)
+    {%- endif %}
 ),
 
 touches as (
@@ -16,6 +50,7 @@ touches as (
         orders.order_id,
         campaign_sessions.session_id,
         campaign_sessions.campaign_id,
+        campaign_sessions.updated_at,
         row_number() over (
             partition by orders.order_id
             order by campaign_sessions.started_at desc, campaign_sessions.session_id desc
@@ -25,7 +60,7 @@ touches as (
         on campaign_sessions.customer_id = orders.customer_id
         and campaign_sessions.started_at <= orders.placed_at
         and campaign_sessions.started_at
-            >= {{ dbt.dateadd('day', -1 * var('attribution_window_days'), 'orders.placed_at') }}
+            >= {{ dbt.dateadd('day', -1 * window_days, 'orders.placed_at') }}
 )
 
 select
@@ -40,6 +75,7 @@ select
         when orders.campaign_id is not null then 'order_campaign'
         else 'unattributed'
     end as attribution_source,
-    touches.session_id as touch_session_id
+    touches.session_id as touch_session_id,
+    {{ greatest_not_null(['orders.updated_at', 'touches.updated_at']) }} as last_changed_at
 from orders
 left join touches on touches.order_id = orders.order_id and touches.touch_rank = 1

@@ -1,5 +1,5 @@
--- Every source row reaches its fact or dimension: one row per order, order item, payment, stock movement, session,
--- and per current customer and product.
+-- Every source row reaches its fact or dimension: one row per order (and per order attribution), order item,
+-- payment, stock movement, session, and per current customer and product.
 with counts as (
     select 'fct_orders' as mart,
         (select count(*) from {{ source('shop', 'orders') }}) as silver_rows,
@@ -16,6 +16,10 @@ with counts as (
     select 'fct_inventory_movements',
         (select count(*) from {{ source('shop', 'inventory_movements') }}),
         (select count(*) from {{ ref('fct_inventory_movements') }})
+    union all
+    select 'int_orders_attributed',
+        (select count(*) from {{ source('shop', 'orders') }}),
+        (select count(*) from {{ ref('int_orders_attributed') }})
     union all
     select 'fct_sessions',
         (select count(*) from {{ source('web', 'web_sessions') }}),

@@ -414,3 +414,10 @@ def merge_into_silver(lake: str, name: str, changed: list[dict[str, Any]]) -> No
         .when_not_matched_insert_all()
         .execute()
     )
+
+
+def delete_from_silver(lake: str, name: str, predicate: str) -> None:
+    """Delete rows from a silver table (e.g. an erasure request), as silver apply does for a CDC delete."""
+    from deltalake import DeltaTable
+
+    DeltaTable(f"{lake}/silver/{name}").delete(predicate)

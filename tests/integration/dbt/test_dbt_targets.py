@@ -67,6 +67,9 @@ def test_athena_target_compiles_to_trino_sql_with_iceberg_marts(emulator: Emulat
     assert marts and all(n["config"]["table_type"] == "iceberg" for n in marts)
     incremental = [n for n in marts if n["config"]["materialized"] == "incremental"]
     assert {n["name"] for n in incremental} == {
+        "dim_customers",
+        "dim_products",
+        "dim_customer_lifetime_value",
         "dim_dates",
         "fct_orders",
         "fct_order_items",
@@ -75,3 +78,5 @@ def test_athena_target_compiles_to_trino_sql_with_iceberg_marts(emulator: Emulat
         "fct_sessions",
     }
     assert all(n["config"]["incremental_strategy"] == "merge" for n in incremental)
+    attribution = nodes["model.lakehouse.int_orders_attributed"]["config"]  # the one incremental intermediate model
+    assert (attribution["materialized"], attribution["table_type"]) == ("incremental", "iceberg")

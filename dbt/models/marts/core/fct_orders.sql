@@ -58,7 +58,8 @@ select
     orders.returned_items,
     orders.shipped_at,
     orders.delivered_at,
-    orders.last_changed_at
+    orders.last_changed_at,
+    {{ run_started() }} as loaded_at
 from orders
 left join customers
     on customers.customer_id = orders.customer_id

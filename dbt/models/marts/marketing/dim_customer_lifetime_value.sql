@@ -1,8 +1,29 @@
--- Lifetime value per current customer: paid orders, revenue, refunds, tenure. Erased customers are left out.
-with customers as (
+{{ config(
+    materialized='incremental',
+    unique_key='customer_id',
+    incremental_strategy='merge',
+    on_schema_change='append_new_columns',
+    tags=['incremental'],
+    post_hook="delete from {{ this }} where customer_id in (select customer_id from {{ ref('dim_customers') }} where is_deleted)",
+) }}
+
+-- Lifetime value per current customer: paid orders, revenue, refunds, tenure. Erased customers are left out (and
+-- removed by the post-hook once erased). Incremental runs recompute only the customers with an order or a customer
+-- version loaded by fct_orders / dim_customers since this model's last run (loaded_at).
+{%- set only_changed = 'and customer_id in (select customer_id from changed_customers)' if is_incremental() else '' %}
+with
+{%- if is_incremental() %}
+changed_customers as (
+    select customer_id from {{ ref('fct_orders') }} where {{ loaded_after_this('loaded_at') }}
+    union
+    select customer_id from {{ ref('dim_customers') }} where {{ loaded_after_this('loaded_at') }}
+),
+{%- endif %}
+
+customers as (
     select customer_id, segment, country, valid_from as customer_since
     from {{ ref('dim_customers') }}
-    where is_current
+    where is_current {{ only_changed }}
 ),
 
 orders as (
@@ -15,7 +36,7 @@ orders as (
         {{ money('sum(refunded_amount)') }} as refunded_amount,
         {{ money('sum(net_revenue)') }} as lifetime_value
     from {{ ref('fct_orders') }}
-    where is_paid
+    where is_paid {{ only_changed }}
     group by customer_id
 )
 
@@ -31,6 +52,7 @@ select
     coalesce(orders.refunded_amount, 0) as refunded_amount,
     coalesce(orders.lifetime_value, 0) as lifetime_value,
     {{ ratio('orders.gross_revenue', 'orders.paid_orders') }} as average_order_value,
-    {{ dbt.datediff('orders.first_order_at', 'orders.last_order_at', 'day') }} as active_days
+    {{ dbt.datediff('orders.first_order_at', 'orders.last_order_at', 'day') }} as active_days,
+    {{ run_started() }} as loaded_at
 from customers
 left join orders on orders.customer_id = customers.customer_id
