@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from generator.columns import choose, contract_table, dates, ints, money, prefixed_ids, repeat, timestamps
 from generator.context import DAY, HOUR, MINUTE, SimContext
 from generator.entities import CAMPAIGN_CHANNELS, CampaignCalendar
-from generator.events import take_rows
+from generator.events import Lazy, take_rows
 
 DEVICES = np.array(["desktop", "mobile", "tablet"])
 DEVICE_WEIGHTS = np.array([0.42, 0.48, 0.10])
@@ -216,28 +216,33 @@ def simulate_behaviour(
     order = _session_time_order(ev_session, ev_ts)
     ev_session, ev_type, ev_product, ev_ts = ev_session[order], ev_type[order], ev_product[order], ev_ts[order]
     n_events = len(ev_ts)
-    event_ids = prefixed_ids("evt-", ctx.ids("event", n_events))
+    event_numbers = ctx.ids("event", n_events)
     # browsing pages at random; cart and checkout events on their fixed pages; product views on the product page
     url_code = np.where(EVENT_PAGE[ev_type] >= 0, EVENT_PAGE[ev_type], rng.integers(0, len(PAGES), n_events))
-    page_url = pc.if_else(
-        pa.array(ev_type == PRODUCT_VIEW),
-        prefixed_ids("/product/", np.maximum(ev_product, 0)),
-        choose(URLS, url_code),
-    )
-    session_take = pa.array(ev_session, type=pa.int64())
-    clicks = contract_table(
-        "clickstream_events",
-        {
-            "event_id": event_ids,
-            "session_id": session_ids.take(session_take),
-            "web_user_id": web_user_arr.take(session_take),
-            "event_type": choose(EVENT_TYPES, ev_type),
-            "product_id": ints(ev_product, null=ev_product < 0),
-            "page_url": page_url,
-            "event_ts": timestamps(ev_ts),
-            "event_date": dates(ev_ts // DAY),
-        },
-    )
+
+    def click_rows() -> pa.Table:
+        session_take = pa.array(ev_session, type=pa.int64())
+        page_url = pc.if_else(
+            pa.array(ev_type == PRODUCT_VIEW),
+            prefixed_ids("/product/", np.maximum(ev_product, 0)),
+            choose(URLS, url_code),
+        )
+        return contract_table(
+            "clickstream_events",
+            {
+                "event_id": prefixed_ids("evt-", event_numbers),
+                "session_id": session_ids.take(session_take),
+                "web_user_id": web_user_arr.take(session_take),
+                "event_type": choose(EVENT_TYPES, ev_type),
+                "product_id": ints(ev_product, null=ev_product < 0),
+                "page_url": page_url,
+                "event_ts": timestamps(ev_ts),
+                "event_date": dates(ev_ts // DAY),
+            },
+        )
+
+    # the rows of large tables are built in the router thread (events.Lazy); all numbers are drawn by now
+    clicks = Lazy(n_events, click_rows)
     late = rng.random(n_events) < cfg.late_fraction
     click_emit = np.where(late, ev_ts + rng.integers(MINUTE, 3 * HOUR, n_events), ev_ts)
 
@@ -292,25 +297,35 @@ def simulate_behaviour(
             },
         )
 
+    def keep(table: str, rows: Lazy, mask: np.ndarray) -> None:
+        ctx.keep(table, lambda: take_rows(rows.get(), mask))
+
     sink, end_us = ctx.sink, ctx.end_us
-    opened, closed = session_rows(False), session_rows(True)
+    opened, closed = Lazy(n_sessions, lambda: session_rows(False)), Lazy(n_sessions, lambda: session_rows(True))
     sink.dynamodb_put("web_sessions", opened, start)
     sink.dynamodb_put("web_sessions", closed, end)
-    ctx.keep("web_sessions", take_rows(opened, end >= end_us))
-    ctx.keep("web_sessions", take_rows(closed, end < end_us))
-    cart_open, cart_final = cart_rows(False), cart_rows(True)
+    keep("web_sessions", opened, end >= end_us)
+    keep("web_sessions", closed, end < end_us)
+    cart_open, cart_final = Lazy(n_carts, lambda: cart_rows(False)), Lazy(n_carts, lambda: cart_rows(True))
     sink.dynamodb_put("carts", cart_open, cart_start)
-    items = cart_item_rows(item_cart, item_product, item_qty, item_price, item_added)
+    items = Lazy(len(item_cart), lambda: cart_item_rows(item_cart, item_product, item_qty, item_price, item_added))
     sink.dynamodb_put("cart_items", items, item_added)
-    removed_items = cart_item_rows(
-        removed_cart, removed_product[removed_cart], np.ones(len(removed_cart), np.int64), removed_price, removed_added
+    removed_items = Lazy(
+        len(removed_cart),
+        lambda: cart_item_rows(
+            removed_cart,
+            removed_product[removed_cart],
+            np.ones(len(removed_cart), np.int64),
+            removed_price,
+            removed_added,
+        ),
     )
     sink.dynamodb_put("cart_items", removed_items, removed_added)
     sink.dynamodb_delete("cart_items", removed_items, removed_at)
     sink.dynamodb_put("clickstream_events", clicks, click_emit)
     sink.dynamodb_put("carts", cart_final, cart_done)
-    ctx.keep("carts", take_rows(cart_open, (cart_start < end_us) & (cart_done >= end_us)))
-    ctx.keep("carts", take_rows(cart_final, cart_done < end_us))
-    ctx.keep("cart_items", take_rows(items, item_added < end_us))
-    ctx.keep("cart_items", take_rows(removed_items, (removed_added < end_us) & (removed_at >= end_us)))
-    ctx.keep("clickstream_events", take_rows(clicks, click_emit < end_us))
+    keep("carts", cart_open, (cart_start < end_us) & (cart_done >= end_us))
+    keep("carts", cart_final, cart_done < end_us)
+    keep("cart_items", items, item_added < end_us)
+    keep("cart_items", removed_items, (removed_added < end_us) & (removed_at >= end_us))
+    keep("clickstream_events", clicks, click_emit < end_us)

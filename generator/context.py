@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator.config import SimulationConfig
-from generator.events import EventSink
+from generator.events import Build, EventSink
 
 MINUTE = 60_000_000
 HOUR = 60 * MINUTE
@@ -23,7 +23,7 @@ class SimContext:
     config: SimulationConfig
     rng: np.random.Generator
     sink: EventSink
-    snapshot: dict[str, list[pa.Table]] = field(default_factory=lambda: defaultdict(list))
+    snapshot: dict[str, list[pa.Table | Build]] = field(default_factory=lambda: defaultdict(list))
     _next_id: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -40,7 +40,7 @@ class SimContext:
         self._next_id[kind] = start + n
         return np.arange(start, start + n, dtype=np.int64)
 
-    def keep(self, table: str, rows: pa.Table) -> None:
-        """Rows in their final state, for the ground-truth snapshot."""
-        if rows.num_rows:
+    def keep(self, table: str, rows: pa.Table | Build) -> None:
+        """Rows in their final state, for the ground-truth snapshot (or their deferred build, see events.Lazy)."""
+        if not isinstance(rows, pa.Table) or rows.num_rows:
             self.snapshot[table].append(rows)

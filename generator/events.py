@@ -9,8 +9,9 @@ the slice in which they happen, in any order, and each writer sorts what it gets
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -42,40 +43,71 @@ def _broadcast(value: np.ndarray | int, n: int, dtype: type) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=dtype), (n,))
 
 
+def _frozen(value: np.ndarray | int, n: int, dtype: type) -> np.ndarray:
+    """A private copy (the simulation may change its arrays in place before a deferred build runs)."""
+    return np.array(_broadcast(value, n, dtype))
+
+
+Build: TypeAlias = Callable[[], pa.Table]
+
+
+class Lazy:
+    """Rows built on first use, once: the simulation hands the build of large tables (clickstream, sessions) to
+    the router thread, which needs them for events and for the snapshot."""
+
+    def __init__(self, num_rows: int, build: Build) -> None:
+        self.num_rows = num_rows
+        self._build: Build | None = build
+        self._table: pa.Table | None = None
+
+    def get(self) -> pa.Table:
+        if self._table is None:
+            assert self._build is not None
+            self._table, self._build = self._build(), None
+        return self._table
+
+
+Rows: TypeAlias = "pa.Table | Lazy"
+
+
+def rows_of(rows: Rows) -> pa.Table:
+    return rows.get() if isinstance(rows, Lazy) else rows
+
+
 @dataclass
 class Batches:
-    """Events of one kind of sink, accumulated as a list of Arrow tables."""
+    """Events of one kind of sink: tables, or builds of tables that run in the router thread (in order)."""
 
     schema: pa.Schema
-    tables: list[pa.Table] = field(default_factory=list)
+    tables: list[pa.Table | Build] = field(default_factory=list)
 
-    def add(self, table: pa.Table) -> None:
-        if table.num_rows:
+    def add(self, table: pa.Table | Build) -> None:
+        if not isinstance(table, pa.Table) or table.num_rows:
             self.tables.append(table)
 
-    def detach(self) -> list[pa.Table]:
+    def detach(self) -> list[pa.Table | Build]:
         """The batches so far; the sink starts a new list."""
         tables, self.tables = self.tables, []
         return tables
 
-    def extend(self, other: Batches) -> None:
-        self.tables.extend(other.tables)
-
-    def combined(self) -> pa.Table:
-        if not self.tables:
-            return self.schema.empty_table()
-        return pa.concat_tables(self.tables).combine_chunks()
-
     @property
     def num_rows(self) -> int:
-        return sum(t.num_rows for t in self.tables)
+        return sum(t.num_rows for t in built(self.tables))
+
+
+def built(tables: list[pa.Table | Build]) -> list[pa.Table]:
+    """Runs the deferred builds (in order: they may share Lazy rows)."""
+    out = [t if isinstance(t, pa.Table) else t() for t in tables]
+    return [t for t in out if t.num_rows]
 
 
 class EventSink:
-    """Collects the events a slice generates: encodes rows and tags them with emit times and ordering keys.
+    """Collects the events a slice generates: rows tagged with emit times and ordering keys, encoded to JSON.
 
-    Without an encoder the rows are still built but not encoded (JSON columns are null): the benchmark's
-    "generation to Arrow" figure."""
+    The simulation thread only records what to build (numbers are drawn there, in order); building the event
+    tables and the JSON encoding run when the router thread calls the builds, so they overlap with the
+    simulation of the next slice. Without an encoder the rows are still built but not encoded (JSON columns are
+    null): the benchmark's "generation to Arrow" figure."""
 
     def __init__(self, encoder: Encoder | None) -> None:
         self.encoder = encoder
@@ -97,76 +129,83 @@ class EventSink:
         tx_key: np.ndarray,
         tx_pos: np.ndarray | int,
         source_us: np.ndarray | int,
-        before: pa.Table | None = None,
-        after: pa.Table | None = None,
+        before: Rows | None = None,
+        after: Rows | None = None,
     ) -> None:
         rows = after if after is not None else before
         assert rows is not None
         n = rows.num_rows
         if n == 0:
             return
-        null_json = pa.nulls(n, pa.string())
-        self.cdc.add(
-            pa.Table.from_arrays(
+        emit, key, pos, source = (
+            _frozen(emit_us, n, np.int64),
+            _frozen(tx_key, n, np.int64),
+            _frozen(tx_pos, n, np.int32),
+            _frozen(source_us, n, np.int64),
+        )
+
+        def build() -> pa.Table:
+            null_json = pa.nulls(n, pa.string())
+            return pa.Table.from_arrays(
                 [
-                    pa.array(_broadcast(emit_us, n, np.int64)),
-                    pa.array(_broadcast(tx_key, n, np.int64)),
-                    pa.array(_broadcast(tx_pos, n, np.int32)),
+                    pa.array(emit),
+                    pa.array(key),
+                    pa.array(pos),
                     repeat(table, n),
                     repeat(op, n),
                     self._encode_row_images(table, before, null_json),
                     self._encode_row_images(table, after, null_json),
-                    pa.array(_broadcast(source_us, n, np.int64)),
+                    pa.array(source),
                 ],
                 schema=CDC_SCHEMA,
             )
-        )
 
-    def _encode_row_images(self, table: str, rows: pa.Table | None, null_json: pa.Array) -> pa.Array:
+        self.cdc.add(build)
+
+    def _encode_row_images(self, table: str, rows: Rows | None, null_json: pa.Array) -> pa.Array:
         if rows is None or self.encoder is None:
             return null_json
-        return self.encoder.debezium_rows(table, rows)
+        return self.encoder.debezium_rows(table, rows_of(rows))
 
-    def dynamodb_put(self, table: str, rows: pa.Table, emit_us: np.ndarray) -> None:
+    def dynamodb_put(self, table: str, rows: Rows, emit_us: np.ndarray) -> None:
         if rows.num_rows:
-            lines = self.encoder.dynamodb_puts(table, rows) if self.encoder else pa.nulls(rows.num_rows, pa.string())
-            self._dynamodb(table, lines, emit_us)
+            self._dynamodb(table, rows, emit_us, delete=False)
 
-    def dynamodb_delete(self, table: str, rows: pa.Table, emit_us: np.ndarray) -> None:
+    def dynamodb_delete(self, table: str, rows: Rows, emit_us: np.ndarray) -> None:
         if rows.num_rows:
-            lines = self.encoder.dynamodb_deletes(table, rows) if self.encoder else pa.nulls(rows.num_rows, pa.string())
-            self._dynamodb(table, lines, emit_us)
+            self._dynamodb(table, rows, emit_us, delete=True)
 
-    def _dynamodb(self, table: str, lines: pa.Array, emit_us: np.ndarray) -> None:
-        n = len(lines)
-        self.dynamodb.add(
-            pa.Table.from_arrays(
-                [
-                    pa.array(_broadcast(emit_us, n, np.int64)),
-                    pa.array(self._next_seq(n)),
-                    repeat(table, n),
-                    lines,
-                ],
-                schema=DYNAMODB_SCHEMA,
+    def _dynamodb(self, table: str, rows: Rows, emit_us: np.ndarray, delete: bool) -> None:
+        n = rows.num_rows
+        emit, seq = _frozen(emit_us, n, np.int64), self._next_seq(n)
+
+        def build() -> pa.Table:
+            if self.encoder is None:
+                lines = pa.nulls(n, pa.string())
+            elif delete:
+                lines = self.encoder.dynamodb_deletes(table, rows_of(rows))
+            else:
+                lines = self.encoder.dynamodb_puts(table, rows_of(rows))
+            return pa.Table.from_arrays(
+                [pa.array(emit), pa.array(seq), repeat(table, n), lines], schema=DYNAMODB_SCHEMA
             )
-        )
 
-    def landing_record(self, table: str, rows: pa.Table, emit_us: np.ndarray, event_us: np.ndarray) -> None:
+        self.dynamodb.add(build)
+
+    def landing_record(self, table: str, rows: Rows, emit_us: np.ndarray, event_us: np.ndarray) -> None:
         n = rows.num_rows
         if n == 0:
             return
-        self.landing.add(
-            pa.Table.from_arrays(
-                [
-                    pa.array(_broadcast(emit_us, n, np.int64)),
-                    pa.array(self._next_seq(n)),
-                    repeat(table, n),
-                    pa.array((np.asarray(event_us) // 86_400_000_000).astype(np.int32)),
-                    self.encoder.landing_records(table, rows) if self.encoder else pa.nulls(n, pa.string()),
-                ],
-                schema=LANDING_SCHEMA,
+        emit, seq = _frozen(emit_us, n, np.int64), self._next_seq(n)
+        day = (np.asarray(event_us) // 86_400_000_000).astype(np.int32)
+
+        def build() -> pa.Table:
+            lines = self.encoder.landing_records(table, rows_of(rows)) if self.encoder else pa.nulls(n, pa.string())
+            return pa.Table.from_arrays(
+                [pa.array(emit), pa.array(seq), repeat(table, n), pa.array(day), lines], schema=LANDING_SCHEMA
             )
-        )
+
+        self.landing.add(build)
 
 
 def take_rows(table: pa.Table, mask: np.ndarray | Sequence[int]) -> pa.Table:

@@ -41,7 +41,7 @@ from generator.entities import (
     product_attributes,
     product_rows,
 )
-from generator.events import CDC_SCHEMA, DYNAMODB_SCHEMA, LANDING_SCHEMA, EventSink
+from generator.events import CDC_SCHEMA, DYNAMODB_SCHEMA, LANDING_SCHEMA, Build, EventSink, built
 from generator.orders import WAREHOUSES, OrderBatch, simulate_orders
 from generator.seasonality import day_time_at_share, day_weights, expected_orders_per_day, times_in_day, times_in_part
 
@@ -306,7 +306,7 @@ class Simulation:
             router.shutdown(wait=True)
             shutil.rmtree(self._spill_dir, ignore_errors=True)
 
-    def _detach(self) -> tuple[tuple[list[pa.Table], ...], dict[str, list[pa.Table]]]:
+    def _detach(self) -> tuple[tuple[list[pa.Table | Build], ...], dict[str, list[pa.Table | Build]]]:
         """The events and final rows generated since the last call, handed over to the router."""
         sink = self.ctx.sink
         events = tuple(batches.detach() for batches in (sink.cdc, sink.dynamodb, sink.landing))
@@ -652,17 +652,18 @@ class Simulation:
         s: Slice,
         window: tuple[int, int],
         n_orders: int,
-        events: tuple[list[pa.Table], ...],
-        snapshot: dict[str, list[pa.Table]],
+        events: tuple[list[pa.Table | Build], ...],
+        snapshot: dict[str, list[pa.Table | Build]],
     ) -> SliceOutput:
         """Events that happen in this slice go out now; later ones wait for their slice; events after the end of
         the simulation are never emitted. New events are partitioned by target slice first, so each event is
         sorted once: in the slice that emits it, together with the events that waited for it."""
         routed = []
-        for k, (tables, schema, keys) in enumerate(
+        for k, (builds, schema, keys) in enumerate(
             zip(events, (CDC_SCHEMA, DYNAMODB_SCHEMA, LANDING_SCHEMA), (CDC_ORDER, EMIT_ORDER, EMIT_ORDER), strict=True)
         ):
             now = self._unspill(k, s.index)
+            tables = built(builds)  # the deferred event tables and JSON encoding of this slice
             if tables:
                 new = pa.concat_tables(tables)
                 # the target slice of each event; events before this slice's start (e.g. a session that began
@@ -693,7 +694,8 @@ class Simulation:
             routed.append(table.sort_by(keys))
         cdc, dynamodb, landing = routed
         landing = landing.sort_by([("table", "ascending"), ("day", "ascending"), *EMIT_ORDER])
-        return SliceOutput(s.index, window, cdc, dynamodb, landing, snapshot, n_orders)
+        final = {table: rows for table, parts in snapshot.items() if (rows := built(parts))}
+        return SliceOutput(s.index, window, cdc, dynamodb, landing, final, n_orders)
 
     def final_snapshot(self) -> Iterator[tuple[str, pa.Table]]:
         """Entity tables whose rows change until the end (customers without the erased, products, campaigns),
