@@ -1,12 +1,16 @@
 {#- Sessions to carts to orders: how far each web session got in the funnel. `changed_sessions`, when given, names a
-    relation of session_ids: only those sessions are rolled up (incremental runs). `events_since`, when given, is a
-    SQL date: only clickstream partitions (event_date) from that day on are read for them (see first_session_day). -#}
-{% macro sessions_funnelled(changed_sessions=none, events_since=none) -%}
+    relation of session_ids: only those sessions are rolled up (incremental runs). `since_day`, when given, is a SQL
+    date no later than the start of any of them (see first_session_day): sessions are read only from that day on,
+    clickstream partitions (event_date) too, and carts created since then (a session's events and carts come after
+    it starts), so delta_scan skips the older files instead of reading every row to test the session_id. -#}
+{% macro sessions_funnelled(changed_sessions=none, since_day=none) -%}
 {%- set filter = ("where session_id in (select session_id from " ~ changed_sessions ~ ")") if changed_sessions else "" -%}
-{%- set events_filter = (filter ~ " and event_date >= " ~ events_since) if events_since else filter -%}
+{%- set sessions_filter = (filter ~ " and started_at >= " ~ since_day) if since_day else filter -%}
+{%- set events_filter = (filter ~ " and event_date >= " ~ since_day) if since_day else filter -%}
+{%- set carts_filter = (filter ~ " and created_at >= " ~ since_day) if since_day else filter -%}
 with sessions as (
     select * from {{ ref('stg_web__sessions') }}
-    {{ filter }}
+    {{ sessions_filter }}
 ),
 
 events as (
@@ -34,7 +38,7 @@ carts as (
         max(order_id) as order_id,
         max(updated_at) as last_cart_change_at
     from {{ ref('stg_web__carts') }}
-    {{ filter }}
+    {{ carts_filter }}
     group by session_id
 )
 

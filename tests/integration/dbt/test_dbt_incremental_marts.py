@@ -102,3 +102,10 @@ def test_reconciliation_catches_a_customer_the_lifetime_value_missed(built_proje
             con.execute(
                 "update dim_customer_lifetime_value set lifetime_value = lifetime_value - 1 where customer_id = 1"
             )
+
+
+def test_the_customer_history_holds_no_personal_data(built_project: DbtProject) -> None:
+    with built_project.connect() as con:
+        columns = set(con.sql("select * from snap_customers limit 0").columns)
+    assert {"segment", "city", "country", "dbt_valid_from"} <= columns
+    assert not columns & {"email", "first_name", "last_name", "phone", "street"}

@@ -27,7 +27,7 @@ with changed_sessions as (
 ),
 
 funnel as (
-    {{ sessions_funnelled('changed_sessions', events_since=first_session_day(changed_sessions_sql)) }}
+    {{ sessions_funnelled('changed_sessions', since_day=first_session_day(changed_sessions_sql)) }}
 )
 
 select * from funnel
