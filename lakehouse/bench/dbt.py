@@ -62,7 +62,7 @@ def _node_seconds(run: DbtRun, resource_type: str, incremental: set[str] | None 
 
 
 def run(
-    scale: float = 0.1,
+    scale: float = 1.0,  # the reference scale: ~1M orders per simulated year
     days: int = 365,
     seed: int = 42,
     new_fraction: float = 0.01,

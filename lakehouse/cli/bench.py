@@ -87,7 +87,9 @@ def generator(
 
 @app.command(name="dbt")
 def dbt(
-    scale: float = typer.Option(0.1, min=0.0001, help="Simulator scale of the silver data (1 = ~1M orders/year)."),
+    scale: float = typer.Option(
+        1.0, min=0.0001, help="Simulator scale of the silver data (1 = ~1M orders/year, the reference scale)."
+    ),
     days: int = typer.Option(
         365, min=1, help="Simulated days; a year keeps the 3-day lookback window near the 1% of new data."
     ),

@@ -32,10 +32,14 @@ class SeededSilver:
 
 def with_lineage(contract: TableContract, table: pa.Table, first_position: int = 0) -> pa.Table:
     """Add silver's lineage columns: source position (40-digit string), source time (the event time), applied at."""
-    positions = [f"{first_position + i + 1:040d}" for i in range(table.num_rows)]
-    applied_at = pa.array([int(time.time() * 1_000_000)] * table.num_rows, pa.int64()).cast(UTC_TIMESTAMP)
+    import numpy as np
+
+    # Built in Arrow, not as Python objects: the largest tables have tens of millions of rows.
+    numbers = pa.array(np.arange(first_position + 1, first_position + table.num_rows + 1, dtype=np.int64))
+    positions = pc.utf8_lpad(pc.cast(numbers, pa.string()), 40, "0")
+    applied_at = pa.array(np.full(table.num_rows, int(time.time() * 1_000_000), np.int64)).cast(UTC_TIMESTAMP)
     return (
-        table.append_column("_source_position", pa.array(positions, pa.string()))
+        table.append_column("_source_position", positions)
         .append_column("_source_ts", table.column(contract.event_time).cast(UTC_TIMESTAMP))
         .append_column("_applied_at", applied_at)
     )
