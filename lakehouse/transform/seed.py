@@ -34,9 +34,18 @@ def with_lineage(contract: TableContract, table: pa.Table, first_position: int =
     """Add silver's lineage columns: source position (40-digit string), source time (the event time), applied at."""
     import numpy as np
 
-    # Built in Arrow, not as Python objects: the largest tables have tens of millions of rows.
-    numbers = pa.array(np.arange(first_position + 1, first_position + table.num_rows + 1, dtype=np.int64))
-    positions = pc.utf8_lpad(pc.cast(numbers, pa.string()), 40, "0")
+    # Built in Arrow, not as Python objects (the largest tables have tens of millions of rows), in chunks that
+    # each fit a 32-bit string array.
+    first, end, chunk = first_position + 1, first_position + table.num_rows + 1, 1_000_000
+    positions = pa.chunked_array(
+        [
+            pc.utf8_lpad(
+                pc.cast(pa.array(np.arange(start, min(start + chunk, end), dtype=np.int64)), pa.string()), 40, "0"
+            )
+            for start in range(first, end, chunk)
+        ],
+        pa.string(),
+    )
     applied_at = pa.array(np.full(table.num_rows, int(time.time() * 1_000_000), np.int64)).cast(UTC_TIMESTAMP)
     return (
         table.append_column("_source_position", positions)
