@@ -47,7 +47,7 @@ from generator.seasonality import day_time_at_share, day_weights, expected_order
 
 SNAPSHOT_TX = -1  # the initial snapshot (op r) is one transaction
 MAX_ORDER_WEIGHT = float(SEGMENT_ORDER_WEIGHT.max())
-ENTITY_CHUNK = 100_000  # customers per piece of the initial snapshot
+ENTITY_CHUNK = 50_000  # customers per piece of the initial snapshot (about a slice's memory)
 PRODUCT_CHUNK = 20_000  # products per piece (with their 1-4 image records each)
 CDC_ORDER = [("emit_us", "ascending"), ("tx_key", "ascending"), ("tx_pos", "ascending")]
 EMIT_ORDER = [("emit_us", "ascending"), ("seq", "ascending")]  # customers/products rows built at a time
@@ -274,10 +274,9 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
-def _release_free_memory() -> None:
-    """Give the freed slice's buffers back to the OS: Arrow's pool and malloc's arenas (DuckDB results, numpy)
-    keep freed memory otherwise, and the resident size would creep up slice by slice."""
-    pa.default_memory_pool().release_unused()
+def _trim_malloc() -> None:
+    """Give freed memory in malloc's arenas (DuckDB results, numpy) back to the OS, else the resident size
+    creeps up slice by slice. Called by the router thread: it takes the arenas' locks for a few ms."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
@@ -339,7 +338,7 @@ class Simulation:
                 if previous is not None:
                     yield previous.result()
                     del previous
-                    _release_free_memory()
+                    pa.default_memory_pool().release_unused()  # give the freed slice's buffers back to the OS
             if routing is not None:
                 yield routing.result()
                 routing = None
@@ -732,6 +731,7 @@ class Simulation:
             routed.append(candidates.take(pa.array(order[go_out[order]])))
         cdc, dynamodb, landing = routed
         final = {table: rows for table, parts in snapshot.items() if (rows := built(parts))}
+        _trim_malloc()  # the builds and the previous slice's tables are freed by now
         return SliceOutput(s.index, window, cdc, dynamodb, landing, final, n_orders)
 
     def final_snapshot(self) -> Iterator[tuple[str, pa.Table]]:
