@@ -10,8 +10,10 @@ What counts:
   gzip, Parquet and writing to a temporary folder (deleted afterwards). Run for `files_days` (disk use!).
 - `peak_rss_mb`: the highest resident set size sampled (every 20 ms) during that phase, whole process.
 - `faker_row_by_row_rows_per_s`: seeded Faker building customer rows (dicts) one by one, ~2 s.
-- `*_cpu_s` / `*_rows_per_cpu_s`: the same divided by the process's CPU time (user + system, all threads) instead
-  of wall-clock time: on shared cores (see `load_avg_1m`) wall-clock figures measure the neighbours too.
+- `*_cpu_s` / `*_rows_per_cpu_s`: the same divided by the process's CPU time (user + system, all threads and
+  child processes) instead of wall-clock time: on shared cores (see `load_avg_1m`) wall-clock figures measure the
+  neighbours too. The simulation uses two threads (simulation + router), so CPU seconds exceed wall seconds when
+  the second core is free.
 """
 
 from __future__ import annotations
@@ -56,8 +58,8 @@ def peak_rss() -> Iterator[dict[str, float]]:
 def _cpu_seconds() -> float:
     import psutil
 
-    times = psutil.Process().cpu_times()
-    return float(times.user + times.system)
+    times = psutil.Process().cpu_times()  # children: the pool builder process (generator.pools), once joined
+    return float(times.user + times.system + times.children_user + times.children_system)
 
 
 def faker_row_by_row(seconds: float = 2.0, seed: int = 42) -> tuple[float, float]:
