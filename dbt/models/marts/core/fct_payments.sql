@@ -6,19 +6,7 @@
     tags=['incremental'],
 ) }}
 
--- One row per payment attempt or refund. Only the orders of the payments read are looked up (their customer).
-with payments as (
-    select * from {{ ref('stg_shop__payments') }}
-    where {{ lookback_filter('updated_at') }}
-),
-
-orders as (
-    select order_id, customer_id from {{ ref('stg_shop__orders') }}
-    {%- if is_incremental() %}
-    where order_id in (select order_id from payments)
-    {%- endif %}
-)
-
+-- One row per payment attempt or refund.
 select
     payments.payment_id,
     payments.order_id,
@@ -34,5 +22,6 @@ select
     case when payments.status = 'refunded' then cast(payments.updated_at as date) end as refund_date,
     payments.created_at,
     payments.updated_at
-from payments
-left join orders on orders.order_id = payments.order_id
+from {{ ref('stg_shop__payments') }} as payments
+left join {{ ref('stg_shop__orders') }} as orders on orders.order_id = payments.order_id
+where {{ lookback_filter('payments.updated_at', 'updated_at') }}
