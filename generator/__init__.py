@@ -12,6 +12,7 @@ Entry points (stable; other workstreams call these):
   (`cdc` / `dynamodb` / `landing` event tables already JSON-encoded, in emit order; `snapshot` final rows) for
   sinks that are not local files (Kinesis, DynamoDB, S3); afterwards `final_snapshot()` yields (table, rows)
   chunks of customers, products and campaigns. `Simulation(config, encode=False)` skips JSON (benchmark).
+  `run()` routes each slice in a worker thread while the next one is simulated (output as if sequential).
 - `generator.entities.generate_entity(entity, count, seed=42, start_id=1, as_of_us=None) -> pa.Table`:
   deterministic contract-typed rows of `customers`, `products` or `campaigns` (for the REST API).
 - `generator.entities.campaigns_for(config) -> pa.Table`: the campaigns of a simulation (what orders reference).

@@ -1,10 +1,12 @@
-"""The simulation loop: time is cut into slices of about `orders_per_slice` orders (quiet days grouped, busy days
-split); each slice generates the customers, catalog changes, orders and behaviour that start in it, and receives
-the events of earlier slices that fall into it (later order stages, session ends, late events), which wait on
-disk meanwhile. Memory holds one slice of events plus a few integers per customer and product, so it does not
-grow with the simulated time or the scale.
+"""The simulation loop: time is cut into slices of about `orders_per_slice` orders at any scale (quiet days
+grouped, days cut where a slice is full); each slice generates the customers, catalog changes, orders and
+behaviour that start in it, and receives the events of earlier slices that fall into it (later order stages,
+session ends, late events), which wait on disk meanwhile. Memory holds about two slices of events (one simulated,
+one routed) plus a few integers per customer and product, so it does not grow with the simulated time or the
+scale.
 
-Everything random comes from one `np.random.default_rng(seed)`, drawn in a fixed order.
+Everything random comes from one `np.random.default_rng(seed)`, drawn in a fixed order by the simulation thread;
+the router thread builds, encodes and routes what it recorded (see `Simulation.run`).
 """
 
 from __future__ import annotations
