@@ -71,12 +71,15 @@
 {%- endmacro %}
 
 {#- Filter for upstream rows (column `column`, a loaded_at) loaded after this model's newest loaded_at: true on a
-    full build or when the model is empty. -#}
+    full build, when the model is empty, or when its table predates the loaded_at column (built by an earlier
+    version of the project: everything is recomputed once, and on_schema_change adds the column). -#}
 {% macro loaded_after_this(column) -%}
     {%- if not is_incremental() -%}
         true
     {%- elif not execute or model.resource_type == 'unit_test' -%}
         {{ column }} > (select max(loaded_at) from {{ this }})
+    {%- elif 'loaded_at' not in adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') -%}
+        true
     {%- else -%}
         {%- set value = run_query('select max(loaded_at) from ' ~ this).columns[0].values()[0] -%}
         {{ 'true' if value is none else column ~ ' > ' ~ timestamp_literal(value) }}
