@@ -1,0 +1,59 @@
+"""The speed-ups give exactly what the plain versions give: packed-key sorts, prefixed ids, scale-independent
+slices, and the pool builder's forked half."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from generator import pools as pool_module
+from generator.behaviour import _session_time_order
+from generator.columns import prefixed_ids
+from generator.config import SimulationConfig
+from generator.events import DYNAMODB_SCHEMA
+from generator.simulation import EMIT_ORDER, Simulation, _sort_order
+
+
+def test_session_time_order_is_the_stable_lexsort() -> None:
+    rng = np.random.default_rng(1)
+    session = rng.integers(0, 500, 20_000)
+    ts = 1_793_491_200_000_000 + rng.integers(0, 3, 20_000) * 1_000_000  # many ties: stability matters
+    assert (_session_time_order(session, ts) == np.lexsort((ts, session))).all()
+
+
+def test_emit_order_sort_matches_arrow_with_and_without_the_packed_key() -> None:
+    rng = np.random.default_rng(2)
+    n = 50_000
+    emit = 1_793_491_200_000_000 + rng.integers(0, 5, n) * 60_000_000  # ties on emit time
+    for seq in (np.arange(n) * 3, rng.permutation(n)):  # in seq order (packed path) and not (Arrow path)
+        table = pa.Table.from_arrays(
+            [pa.array(emit), pa.array(seq), pa.array(["t"] * n), pa.nulls(n, pa.string())], schema=DYNAMODB_SCHEMA
+        )
+        expected = pc.sort_indices(table, sort_keys=EMIT_ORDER).to_numpy()
+        assert (_sort_order(table, EMIT_ORDER) == expected).all()
+
+
+@pytest.mark.parametrize(
+    "numbers",
+    [np.arange(100, 1_000), np.arange(995, 1_005), np.array([7, 12_345, 3, 99]), np.zeros(0, np.int64)],
+    ids=["one width (2-D copy)", "two widths", "mixed", "empty"],
+)
+def test_prefixed_ids_equal_a_plain_string_join(numbers: np.ndarray) -> None:
+    expected = pa.array([f"evt-{n}" for n in numbers.tolist()], pa.string())
+    assert prefixed_ids("evt-", numbers).equals(expected)
+
+
+def test_slices_hold_the_same_number_of_orders_at_every_scale() -> None:
+    fills = {}
+    for scale in (1.0, 4.0):
+        slices = Simulation(SimulationConfig(scale=scale, days=7), encode=False).slices
+        fills[scale] = np.mean([s.orders for s in slices[:-1]])
+    limit = SimulationConfig().orders_per_slice
+    assert all(0.9 * limit < fill < 1.1 * limit for fill in fills.values()), fills
+
+
+def test_pools_from_the_forked_half_equal_a_sequential_build() -> None:
+    codes = [str(code) for code in pool_module.COUNTRIES]
+    assert pool_module._all_country_values(3) == pool_module._country_values(3, codes)
