@@ -11,15 +11,13 @@ the router thread builds, encodes and routes what it recorded (see `Simulation.r
 
 from __future__ import annotations
 
-import ctypes
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
@@ -46,6 +44,7 @@ from generator.entities import (
 from generator.events import CDC_SCHEMA, DYNAMODB_SCHEMA, LANDING_SCHEMA, Build, EventSink, built
 from generator.orders import WAREHOUSES, OrderBatch, simulate_orders
 from generator.seasonality import day_time_at_share, day_weights, expected_orders_per_day, times_in_day, times_in_part
+from lakehouse.memory import trim_malloc
 
 SNAPSHOT_TX = -1  # the initial snapshot (op r) is one transaction
 MAX_ORDER_WEIGHT = float(SEGMENT_ORDER_WEIGHT.max())
@@ -266,22 +265,6 @@ def plan_slices(config: SimulationConfig, rng: np.random.Generator) -> list[Slic
                 close()
     close()
     return slices
-
-
-@cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-def _trim_malloc() -> None:
-    """Give freed memory in malloc's arenas (DuckDB results, numpy) back to the OS, else the resident size
-    creeps up slice by slice. Called by the router thread: it takes the arenas' locks for a few ms."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 def _sort_order(table: pa.Table, keys: list[tuple[str, str]]) -> np.ndarray:
@@ -750,7 +733,7 @@ class Simulation:
             routed.append(candidates.take(pa.array(order[go_out[order]])))
         cdc, dynamodb, landing = routed
         final = {table: rows for table, parts in snapshot.items() if (rows := built(parts))}
-        _trim_malloc()  # the builds and the previous slice's tables are freed by now
+        trim_malloc()  # the builds and the previous slice's tables are freed by now
         return SliceOutput(s.index, window, cdc, dynamodb, landing, final, n_orders)
 
     def final_snapshot(self) -> Iterator[tuple[str, pa.Table]]:

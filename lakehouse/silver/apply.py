@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 
 from lakehouse.contract import SourceSystem, TableContract, tables_from
+from lakehouse.memory import trim_malloc
 from lakehouse.settings import BRONZE, SILVER, table_uri
 from lakehouse.silver.changes import (
     BRONZE_ONLY_COLUMNS,
@@ -44,7 +45,7 @@ from lakehouse.silver.changes import (
     read_changes,
     rows_added_per_version,
 )
-from lakehouse.silver.clustering import KeyRange, clustering_key, plan_groups, split_by_range
+from lakehouse.silver.clustering import KeyRange, clustering_key, even_ranges, plan_groups, split_by_range
 from lakehouse.silver.delta import key_predicate, open_or_create, with_commit_retry
 from lakehouse.silver.maintenance import MaintenanceReport, keep_clustered, maintain
 from lakehouse.silver.tombstones import Tombstones
@@ -168,6 +169,7 @@ def apply_table(
         for start, end in ranges:
             _apply_range(contract, bronze, silver_uri, tombstones, start, end, storage_options, policy, report)
             report.applied_to = end
+            trim_malloc()  # the range's changes and merge buffers are freed: reclustering then starts lower
             if key is not None:  # before the next range: its merges then stay within the budget
                 keep_clustered(
                     silver_uri,
@@ -254,7 +256,10 @@ def _split_by_group(
         return
     silver = DeltaTable(silver_uri, storage_options=storage_options)
     groups = plan_groups(silver, key, policy.max_target_rows_per_merge)
-    yield from split_by_range(source.column(key), [g.merge_range for g in groups] or [KeyRange()])
+    # An empty table (a first load) gets ranges of half the budget from the changes' own keys: each merge then
+    # writes files of one range, so the table starts clustered instead of being sorted afterwards.
+    ranges = [g.merge_range for g in groups] or even_ranges(source.column(key), policy.max_target_rows_per_merge // 2)
+    yield from split_by_range(source.column(key), ranges)
 
 
 def _merge(

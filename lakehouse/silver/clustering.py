@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -99,6 +100,18 @@ def plan_groups(table: DeltaTable, key: str, max_rows: int) -> list[Group]:
         Group(KeyRange(low, high), KeyRange(starts[i], starts[i + 1]), rows, count)
         for i, (low, high, rows, count) in enumerate(packed)
     ]
+
+
+def even_ranges(keys: pa.ChunkedArray | pa.Array, rows_per_range: int) -> list[KeyRange]:
+    """Adjacent ranges covering all keys, each holding about `rows_per_range` of `keys` (values may repeat: the
+    first column of a composite key)."""
+    distinct = pc.unique(keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys)
+    step = max(1, rows_per_range * len(distinct) // max(1, len(keys)))
+    if len(distinct) <= step:
+        return [KeyRange()]
+    ordered = distinct.take(pc.sort_indices(distinct))
+    cuts = ordered.take(pa.array(range(step, len(ordered), step))).to_pylist()
+    return [KeyRange(low, high) for low, high in pairwise([None, *cuts, None])]
 
 
 def split_by_range(keys: pa.ChunkedArray | pa.Array, ranges: list[KeyRange]) -> Iterator[tuple[KeyRange, pa.Array]]:

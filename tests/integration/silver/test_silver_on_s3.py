@@ -60,12 +60,13 @@ def test_clustered_merges_and_reclustering_on_s3(emulator: Emulator) -> None:
         lake, THINGS, [Change("c", i, {"thing_id": i, **row}) for i in range(1, 6_001)], storage_options=options
     )
     first = apply_table(THINGS, lake, storage_options=options, policy=policy)
-    changes = [Change("u", 10_000, {"thing_id": 7, **row, "name": "b"}), Change("d", 10_001, {"thing_id": 5_999})]
-    append_changes(lake, THINGS, changes, storage_options=options)
+    inserts = [Change("c", 10_000 + i, {"thing_id": 6_000 + i, **row}) for i in range(1, 4_001)]
+    changes = [Change("u", 20_000, {"thing_id": 7, **row, "name": "b"}), Change("d", 20_001, {"thing_id": 5_999})]
+    append_changes(lake, THINGS, [*inserts, *changes], storage_options=options)
 
     second = apply_table(THINGS, lake, storage_options=options, policy=policy)
 
-    assert first.maintenance.reclustered_rows == 6_000 and second.merges == 2
+    assert first.merges == 6 and second.merges == 2 and second.maintenance.reclustered_rows > 4_000
     rows = DeltaTable(f"{lake}/silver/things", storage_options=options).to_pyarrow_table(columns=["thing_id", "name"])
     names = dict(zip(rows.column("thing_id").to_pylist(), rows.column("name").to_pylist(), strict=True))
-    assert len(names) == 5_999 and names[7] == "b" and 5_999 not in names
+    assert len(names) == 9_999 and names[7] == "b" and 5_999 not in names

@@ -85,13 +85,16 @@ def _budget(rows: int) -> ApplyPolicy:
 
 
 def _clustered_things(lake: str, rows: int = 10_000, budget: int = 2_000) -> list[KeyRange]:
-    """`rows` things applied in one range, reclustered into files of ~budget/2 rows; their groups' ranges."""
+    """`rows` things applied in one range into the empty table; their groups' ranges."""
     append_changes(lake, THINGS, [thing("c", i, i, f"v{i}") for i in range(1, rows + 1)])
     report = apply_table(THINGS, lake, policy=_budget(budget))
-    assert report.merges == 1 and report.maintenance.reclustered_rows == rows
+    # A first load is merged in ranges of half the budget taken from its own keys: clustered from the start.
+    assert report.merges == rows // (budget // 2) and report.maintenance.reclustered_rows == 0
     silver = DeltaTable(f"{lake}/silver/things")
+    runs = plan_groups(silver, "thing_id", 1)  # a budget of one row: every run of overlapping files alone
+    assert len(runs) == rows // (budget // 2) and all(run.rows == budget // 2 for run in runs)
     groups = plan_groups(silver, "thing_id", budget)
-    assert len(groups) >= rows // budget and all(g.rows <= budget for g in groups)
+    assert len(groups) == rows // budget and all(g.rows <= budget for g in groups)
     return [g.merge_range for g in groups]
 
 
@@ -99,12 +102,21 @@ def _group_of(ranges: list[KeyRange], key: int) -> KeyRange:
     return next(r for r in ranges if (r.low is None or r.low <= key) and (r.high is None or key < r.high))
 
 
-def test_reclustering_writes_sorted_files_with_disjoint_key_ranges(lake: str) -> None:
+def test_a_group_grown_past_twice_the_budget_is_reclustered_into_sorted_disjoint_files(lake: str) -> None:
     _clustered_things(lake)
+    append_changes(lake, THINGS, [thing("c", 20_000 + i, 10_000 + i) for i in range(1, 5_001)])  # all above max
 
+    report = apply_table(THINGS, lake, policy=_budget(2_000))
+
+    # An insert-only merge adds a file and rewrites none: the new keys form a run of their own, then sorted.
+    assert report.merges == 1 and report.maintenance.reclustered_rows == 5_000
     actions = pa.table(DeltaTable(f"{lake}/silver/things").get_add_actions(flatten=True)).to_pydict()
-    files = sorted(zip(actions["min.thing_id"], actions["max.thing_id"], strict=True))
-    assert len(files) >= 5 and all(high < next_low for (_, high), (next_low, _) in itertools.pairwise(files))
+    reclustered = sorted(
+        (low, high) for low, high in zip(actions["min.thing_id"], actions["max.thing_id"], strict=True) if high > 9_000
+    )
+    assert len(reclustered) >= 5 and all(high < low for (_, high), (low, _) in itertools.pairwise(reclustered))
+    assert all(g.rows <= 2_000 for g in plan_groups(DeltaTable(f"{lake}/silver/things"), "thing_id", 2_000))
+    assert len(silver_rows(lake)) == 15_000
 
 
 def test_changes_are_merged_per_group_and_each_merge_rewrites_only_its_group(lake: str) -> None:
