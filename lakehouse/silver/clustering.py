@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import DeltaTable, write_deltalake
@@ -114,17 +113,24 @@ def even_ranges(keys: pa.ChunkedArray | pa.Array, rows_per_range: int) -> list[K
     return [KeyRange(low, high) for low, high in pairwise([None, *cuts, None])]
 
 
-def split_by_range(keys: pa.ChunkedArray | pa.Array, ranges: list[KeyRange]) -> Iterator[tuple[KeyRange, pa.Array]]:
+def split_by_range(
+    keys: pa.ChunkedArray | pa.Array, ranges: list[KeyRange]
+) -> Iterator[tuple[KeyRange, pa.Array | None]]:
     """Row indices of `keys` per range (ranges as `plan_groups` makes them: ascending, adjacent, covering all
-    keys); ranges without rows are left out."""
-    ordinal = np.zeros(len(keys), dtype=np.int32)
-    for merge_range in ranges[1:]:
-        ordinal += pc.greater_equal(keys, pa.scalar(merge_range.low, keys.type)).to_numpy(zero_copy_only=False)
-    order = np.argsort(ordinal, kind="stable")
-    bounds = np.searchsorted(ordinal[order], np.arange(len(ranges) + 1))
-    for i, merge_range in enumerate(ranges):
-        if bounds[i + 1] > bounds[i]:
-            yield merge_range, pa.array(order[bounds[i] : bounds[i + 1]])
+    keys), ascending; None for all rows (a single range); ranges without rows are left out. Arrow only: the
+    silver_apply bundle has no numpy."""
+    if len(ranges) == 1:
+        if len(keys):
+            yield ranges[0], None
+        return
+    ordinal: pa.Array | pa.ChunkedArray = pa.nulls(len(keys), pa.int32()).fill_null(0)
+    for merge_range in ranges[1:]:  # the range of a key = how many lower bounds it reaches
+        reached = pc.cast(pc.greater_equal(keys, pa.scalar(merge_range.low, keys.type)), pa.int32())
+        ordinal = pc.add(ordinal, reached)
+    for number, merge_range in enumerate(ranges):
+        rows = pc.indices_nonzero(pc.equal(ordinal, number))
+        if len(rows):
+            yield merge_range, rows
 
 
 def recluster(uri: str, storage_options: dict[str, str] | None, key: str, group: Group, rows_per_file: int) -> int:
@@ -151,6 +157,6 @@ def recluster(uri: str, storage_options: dict[str, str] | None, key: str, group:
 def _literal(value: Any) -> str:
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(int(value))
     raise TypeError(f"no SQL literal for a clustering key of type {type(value).__name__}")
