@@ -56,6 +56,8 @@ def keep_clustered(
     of half the budget (so a group packs about two of them)."""
     table = DeltaTable(uri, storage_options=storage_options)
     for group in plan_groups(table, key, max_group_rows):
+        if group.span.low is None:
+            return  # files without key statistics: nothing to cluster by (merges then take the table in one piece)
         if group.rows > 2 * max_group_rows or group.files >= min_small_files:
             rows = with_commit_retry(
                 partial(recluster, uri, storage_options, key, group, max_group_rows // 2),
