@@ -189,7 +189,7 @@ def bench_silver(
         },
         "silver_max_target_rows_per_merge": ApplyPolicy().max_target_rows_per_merge,
         "peak_rss_mb": round(child["peak_rss_mb"], 1),
-        # the initial load (1M inserts into the empty table, then clustering it): not the measured figure
+        # the initial load (1M inserts into the empty table, merged clustered): not the measured figure
         "silver_initial_load_peak_rss_mb": round(initial["peak_rss_mb"], 1),
     }
 

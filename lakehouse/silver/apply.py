@@ -73,7 +73,8 @@ class ApplyPolicy:
     max_target_rows_per_merge: int = 250_000  # bounds the target side: rows of silver one merge may rewrite
     max_versions_per_range: int = 1_000
     max_commit_attempts: int = 8
-    compact_min_small_files: int = 16  # compact once this many files are below target_file_size / 2
+    compact_min_small_files: int = 16  # compact once this many files are below target_file_size / 2 (clustered
+    # tables: recluster a key-range group once it holds this many files)
     target_file_size: int = 128 * 1024 * 1024
     vacuum_retention: timedelta = timedelta(days=7)
     tombstone_retention: timedelta = timedelta(days=14)  # longer than any stream retention / replay window
@@ -167,7 +168,7 @@ def apply_table(
         key = _clustering_key(contract, silver_uri, storage_options)
         report.applied_from = first
         for start, end in ranges:
-            _apply_range(contract, bronze, silver_uri, tombstones, start, end, storage_options, policy, report)
+            _apply_range(contract, bronze, silver_uri, key, tombstones, start, end, storage_options, policy, report)
             report.applied_to = end
             trim_malloc()  # the range's changes and merge buffers are freed: reclustering then starts lower
             if key is not None:  # before the next range: its merges then stay within the budget
@@ -213,6 +214,7 @@ def _apply_range(
     contract: TableContract,
     bronze: DeltaTable,
     silver_uri: str,
+    key: str | None,
     tombstones: Tombstones,
     start: int,
     end: int,
@@ -234,7 +236,6 @@ def _apply_range(
     report.tombstones_recorded += tombstones.record(latest, policy.max_commit_attempts)
     source = _merge_source(latest)
     del latest
-    key = _clustering_key(contract, silver_uri, storage_options)
     parts = list(_split_by_group(source, key, silver_uri, storage_options, policy))
     for number, (key_range, rows) in enumerate(parts, 1):
         part = source if rows is None else source.take(rows)
