@@ -14,7 +14,7 @@ from lakehouse.silver import ApplyPolicy, app_id, apply_table
 from lakehouse.silver.clustering import KeyRange, clustering_key, plan_groups, split_by_range
 from lakehouse.silver.tombstones import tombstone_uri
 from tests.unit.silver.bronze_log import EPOCH, PAIRS, THINGS, Change, append_changes
-from tests.unit.silver.test_silver_apply import silver_rows, thing
+from tests.unit.silver.test_silver_apply import is_silver_things, silver_rows, thing
 
 
 @pytest.fixture
@@ -145,7 +145,7 @@ def test_a_crash_between_the_merges_of_a_range_is_repaired_by_the_next_run(
     merged: list[int] = []
 
     def crash_on_the_second_merge(self: DeltaTable, *args: object, **kwargs: object) -> object:
-        if self.table_uri.rstrip("/").endswith("silver/things"):
+        if is_silver_things(self):
             merged.append(1)
             if len(merged) == 2:
                 raise RuntimeError("simulated crash")

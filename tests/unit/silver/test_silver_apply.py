@@ -27,6 +27,11 @@ def silver_rows(lake: str, table: str = "things") -> dict[object, dict[str, obje
     return {r["thing_id"]: r for r in rows} if table == "things" else {(r["left_id"], r["right_id"]): r for r in rows}
 
 
+def is_silver_things(table: DeltaTable) -> bool:
+    """Whether `table` is the silver `things` table (not its bronze log or tombstones): for hooks on merges."""
+    return table.table_uri.rstrip("/").endswith("silver/things")
+
+
 @pytest.fixture
 def lake(tmp_path: Path) -> str:
     return str(tmp_path / "lake")
@@ -147,7 +152,7 @@ def test_conflicting_concurrent_commit_is_retried(lake: str, monkeypatch: pytest
     interfered: list[bool] = []
 
     def merge_after_a_concurrent_writer(self: DeltaTable, *args: object, **kwargs: object) -> object:
-        if self.table_uri.rstrip("/").endswith("silver/things") and not interfered:
+        if is_silver_things(self) and not interfered:
             # Another writer rewrites the files silver apply has just read: its merge must conflict.
             DeltaTable(silver_uri).update({"name": "'concurrent'"}, predicate="thing_id = 2")
             interfered.append(True)
@@ -171,7 +176,7 @@ def test_conflicts_beyond_the_attempt_budget_surface(lake: str, monkeypatch: pyt
     attempts = []
 
     def always_conflicting(self: DeltaTable, *args: object, **kwargs: object) -> object:
-        if self.table_uri.rstrip("/").endswith("silver/things"):
+        if is_silver_things(self):
             attempts.append(1)
             raise CommitFailedError("simulated conflict")
         return real_merge(self, *args, **kwargs)  # type: ignore[arg-type]
@@ -234,7 +239,7 @@ def test_a_delete_whose_merge_crashed_after_its_tombstone_is_applied_on_the_reru
     real_merge = DeltaTable.merge
 
     def crash_in_the_silver_merge(self: DeltaTable, *args: object, **kwargs: object) -> object:
-        if self.table_uri.rstrip("/").endswith("silver/things"):
+        if is_silver_things(self):
             raise RuntimeError("simulated crash")
         return real_merge(self, *args, **kwargs)  # type: ignore[arg-type]
 
@@ -336,7 +341,7 @@ def test_a_range_applied_by_a_concurrent_run_is_not_merged_again(lake: str, monk
     state = {"raced": False}
 
     def merge_after_a_racing_run(self: DeltaTable, *args: object, **kwargs: object) -> object:
-        if self.table_uri.rstrip("/").endswith("silver/things") and not state["raced"]:
+        if is_silver_things(self) and not state["raced"]:
             state["raced"] = True
             apply_table(THINGS, lake)  # another silver apply of the same table wins the race
         return real_merge(self, *args, **kwargs)  # type: ignore[arg-type]
@@ -361,7 +366,7 @@ def test_recorded_progress_is_honoured_after_a_conflict(lake: str, monkeypatch: 
     from deltalake import CommitProperties, Transaction
 
     def merge_after_another_writer_records_progress(self: DeltaTable, *args: object, **kwargs: object) -> object:
-        if self.table_uri.rstrip("/").endswith("silver/things") and self.transaction_version(app_id("things")) == 0:
+        if is_silver_things(self) and self.transaction_version(app_id("things")) == 0:
             DeltaTable(silver_uri).update(
                 {"name": "'marked'"},
                 predicate="thing_id = 1",
