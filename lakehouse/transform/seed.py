@@ -5,10 +5,15 @@ Silver equals the snapshot by design (silver apply's reconciliation proves it), 
 rows can be held back and merged later, as new data: every row created after one cutoff time (chosen so that the
 requested fraction of all rows is newer). Children are created after their parents, so what stays in silver
 keeps its foreign keys.
+
+The layout is silver apply's: partitioned tables by their partition columns, the others clustered by primary-key
+range in files of half the merge budget (a first load, lakehouse/silver/clustering.py), so a filter on a column
+that follows the key (creation and change times) skips files and row groups as it would on real silver.
 """
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +24,8 @@ import pyarrow.parquet as pq
 
 from lakehouse.contract import TABLES, TableContract
 from lakehouse.settings import SILVER, table_uri
+from lakehouse.silver.apply import ApplyPolicy
+from lakehouse.silver.clustering import clustering_key
 
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -82,6 +89,40 @@ def split_created_after(contract: TableContract, table: pa.Table, cutoff: int | 
     return table.filter(pc.invert(newer)), table.filter(newer)
 
 
+def write_silver(
+    contract: TableContract, rows: pa.Table, uri: str, storage_options: dict[str, str] | None = None
+) -> None:
+    """Replace the silver table at `uri` with `rows`, laid out as silver apply lays out a first load."""
+    from deltalake import write_deltalake
+
+    rows, file_size = clustered(contract, rows)
+    write_deltalake(
+        uri,
+        rows,
+        mode="overwrite",
+        schema_mode="overwrite",
+        partition_by=list(contract.partition_by) or None,
+        target_file_size=file_size,
+        storage_options=storage_options,
+    )
+
+
+def clustered(contract: TableContract, rows: pa.Table) -> tuple[pa.Table, int | None]:
+    """`rows` in the order silver apply keeps them, and the file size (bytes) that cuts them into files of half the
+    merge budget: sorted by the clustering key (one batch, so delta-rs writes the files in key order, as
+    `recluster` does); unchanged with no file size for tables silver does not cluster (partitioned ones)."""
+    key = clustering_key(contract, rows.schema)
+    if key is None or rows.num_rows == 0:
+        return rows, None
+    rows = rows.sort_by(key).combine_chunks()
+    rows_per_file = ApplyPolicy().max_target_rows_per_merge // 2
+    # Bytes per row as Parquet, from a sample written to memory (the Delta writer cuts files by size, not rows).
+    sample = rows.slice(rows.num_rows // 2, min(rows.num_rows, 65_536))
+    buffer = io.BytesIO()
+    pq.write_table(sample, buffer)
+    return rows, max(1, buffer.tell() * rows_per_file // max(1, sample.num_rows))
+
+
 def seed_silver(
     snapshot_dir: Path,
     lake_uri: str,
@@ -90,8 +131,6 @@ def seed_silver(
     storage_options: dict[str, str] | None = None,
 ) -> SeededSilver:
     """Write every contract table from the snapshot to `<lake>/silver/<table>` (overwrite)."""
-    from deltalake import write_deltalake
-
     if not 0.0 <= hold_back < 1.0:
         raise ValueError(f"hold_back must be in [0, 1), got {hold_back}")
     paths = {name: snapshot_dir / f"{name}.parquet" for name in TABLES}
@@ -112,14 +151,7 @@ def seed_silver(
     written, held_back = {}, {}
     for name, contract in TABLES.items():
         now, later = split_created_after(contract, pq.read_table(paths[name], schema=contract.arrow_schema()), cutoff)
-        write_deltalake(
-            table_uri(lake_uri, SILVER, name),
-            with_lineage(contract, now),
-            mode="overwrite",
-            schema_mode="overwrite",
-            partition_by=list(contract.partition_by) or None,  # as silver apply lays it out
-            storage_options=storage_options,
-        )
+        write_silver(contract, with_lineage(contract, now), table_uri(lake_uri, SILVER, name), storage_options)
         written[name], held_back[name] = now.num_rows, later
     return SeededSilver(lake_uri, written, held_back)
 

@@ -42,6 +42,10 @@ campaign_sessions as (
     where campaign_id is not null and customer_id is not null
     {%- if is_incremental() %}
         and customer_id in (select customer_id from orders)
+        {%- set since = earliest_touch_start(window_days) %}
+        {%- if since is not none %}
+        and started_at >= {{ since }}
+        {%- endif %}
     {%- endif %}
 ),
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
 from lakehouse.contract import TABLES
-from lakehouse.transform.seed import creation_column, merge_held_back, seed_silver
+from lakehouse.silver.apply import ApplyPolicy
+from lakehouse.transform.seed import creation_column, merge_held_back, seed_silver, write_silver
 from tests.integration.dbt.silver_fixture import rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("dbt")]
@@ -55,3 +57,31 @@ def test_the_newest_rows_are_held_back_and_merged_later(tmp_path: Path) -> None:
     assert merge_held_back(seeded) == sum(held.values())
     for name in TABLES:
         assert DeltaTable(f"{lake}/silver/{name}").to_pyarrow_table().num_rows == totals[name]
+
+
+def test_silver_is_laid_out_as_silver_apply_lays_it_out(tmp_path: Path) -> None:
+    """Clustered by primary-key range in files of about half the merge budget (their key ranges do not overlap, so
+    a filter on a column that follows the key skips files); partitioned tables by their partition columns."""
+    orders = TABLES["orders"]
+    budget = ApplyPolicy().max_target_rows_per_merge // 2
+    count = budget * 3
+    shuffled = pa.array(np.random.default_rng(7).permutation(count) + 1, pa.int64())
+    rows = pa.table({f.name: pa.nulls(count, f.type) for f in orders.arrow_schema()}).set_column(
+        0, "order_id", shuffled
+    )
+    write_silver(orders, rows, str(tmp_path / "orders"))
+
+    files = pa.table(DeltaTable(str(tmp_path / "orders")).get_add_actions(flatten=True)).sort_by("min.order_id")
+    assert files.num_rows >= 2
+    assert all(n <= budget * 1.5 for n in files["num_records"].to_pylist())
+    lows, highs = files["min.order_id"].to_pylist(), files["max.order_id"].to_pylist()
+    assert all(high < next_low for high, next_low in zip(highs, lows[1:], strict=False))
+    assert sum(files["num_records"].to_pylist()) == count
+
+    events = TABLES["clickstream_events"]
+    day = pa.array([datetime(2026, 11, 1).date(), datetime(2026, 11, 2).date()] * 2, pa.date32())
+    rows = pa.table({f.name: pa.nulls(4, f.type) for f in events.arrow_schema()}).set_column(
+        events.column_names.index("event_date"), "event_date", day
+    )
+    write_silver(events, rows, str(tmp_path / "events"))
+    assert DeltaTable(str(tmp_path / "events")).metadata().partition_columns == ["event_date"]
