@@ -2,12 +2,15 @@
     relation of session_ids: only those sessions are rolled up (incremental runs). `since_day`, when given, is a SQL
     date no later than the start of any of them (see first_session_day): sessions are read only from that day on,
     clickstream partitions (event_date) too, and carts created since then (a session's events and carts come after
-    it starts), so delta_scan skips the older files instead of reading every row to test the session_id. -#}
+    it starts), so delta_scan skips the older files instead of reading every row to test the session_id. With that
+    bound the events and carts are rolled up without testing the session_id at all: the final left join to the
+    changed sessions drops the few others, which is cheaper than probing a million events against the changed set
+    (0.53 s instead of 0.85 s for fct_sessions at scale 1, under load). -#}
 {% macro sessions_funnelled(changed_sessions=none, since_day=none) -%}
 {%- set filter = ("where session_id in (select session_id from " ~ changed_sessions ~ ")") if changed_sessions else "" -%}
 {%- set sessions_filter = (filter ~ " and started_at >= " ~ since_day) if since_day else filter -%}
-{%- set events_filter = (filter ~ " and event_date >= " ~ since_day) if since_day else filter -%}
-{%- set carts_filter = (filter ~ " and created_at >= " ~ since_day) if since_day else filter -%}
+{%- set events_filter = ("where event_date >= " ~ since_day) if since_day else filter -%}
+{%- set carts_filter = ("where created_at >= " ~ since_day) if since_day else filter -%}
 with sessions as (
     select * from {{ ref('stg_web__sessions') }}
     {{ sessions_filter }}

@@ -1,6 +1,6 @@
 """The incremental dimensions and marts beyond the facts (dim_customers, dim_products, dim_customer_lifetime_value,
-int_orders_attributed): changes arriving after a run are picked up by the next one, late ones included, and the
-result equals a full rebuild."""
+int_orders_attributed), and fct_sessions: changes arriving after a run are picked up by the next one, late ones
+included, and the result equals a full rebuild."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ INCREMENTAL_MARTS = (
     "dim_customer_lifetime_value",
     "int_orders_attributed",
     "fct_campaign_attribution",
+    "fct_sessions",
 )
 
 
@@ -57,7 +58,17 @@ def test_changes_after_a_run_reach_the_incremental_marts_and_match_a_full_rebuil
     merge_into_silver(lake, "order_items", [{**new_item, "updated_at": ts(9, 11)}])
     merge_into_silver(lake, "payments", [{**new_payment, "created_at": ts(9, 11), "updated_at": ts(9, 11)}])
     merge_into_silver(lake, "web_sessions", [{**session, "ended_at": ts(8, 10), "updated_at": ts(8, 10)}])
+    # The new session's event and abandoned cart, and a late event of session s2 (started on day 5): fct_sessions
+    # rolls s2 up again from all its events, including the one in an older clickstream partition.
+    event = data["clickstream_events"][4]  # e5, s2's add_to_cart on day 5
+    new_event = {**event, "event_id": "e8", "session_id": "s4", "event_ts": ts(8, 9), "event_date": ts(8).date()}
+    late_event = {**event, "event_id": "e9", "event_type": "checkout_start", "event_ts": ts(8, 9)}
+    merge_into_silver(lake, "clickstream_events", [new_event, {**late_event, "event_date": ts(8).date()}])
+    cart = {**data["carts"][2], "cart_id": "c4", "session_id": "s4", "customer_id": 2, "created_at": ts(8, 9)}
+    merge_into_silver(lake, "carts", [{**cart, "updated_at": ts(8, 10)}])
     hourly_run(built_project)
+    assert scalar(built_project, "select events from fct_sessions where session_id = 's2'") == 2
+    assert scalar(built_project, "select abandoned_carts from fct_sessions where session_id = 's4'") == 1
 
     assert scalar(built_project, "select segment from dim_customers where customer_id = 4 and is_current") == "new"
     assert scalar(built_project, "select is_deleted from dim_customers where customer_id = 3") is True
