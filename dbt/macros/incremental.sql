@@ -36,15 +36,21 @@
 {%- endmacro %}
 
 {#- SQL for the start of the lookback window: newest `this_column` in the fact minus var('lookback_days'), as a
-    timestamp literal; none when the fact is empty (load everything). In a dbt unit test `this` is a fixture, not a
-    table that can be queried, so the window stays a subquery there. -#}
+    timestamp literal; none when the fact is empty (load everything). Read once per model and column (a model
+    filters several sources by the same window). In a dbt unit test `this` is a fixture, not a table that can be
+    queried, so the window stays a subquery there. -#}
 {% macro lookback_start(this_column) -%}
     {%- set newest = 'max(' ~ this_column ~ ')' -%}
     {%- set window_start = dbt.dateadd('day', -1 * var('lookback_days'), newest) -%}
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{ return('(select ' ~ window_start ~ ' from ' ~ this ~ ')') }}
     {%- endif -%}
-    {%- set value = run_query('select ' ~ window_start ~ ' from ' ~ this).columns[0].values()[0] -%}
+    {#- `model` is this node's own dict for the whole compilation: it holds the windows already read -#}
+    {%- set windows = model.setdefault('lakehouse_lookback_starts', {}) -%}
+    {%- if this_column not in windows -%}
+        {%- do windows.update({this_column: run_query('select ' ~ window_start ~ ' from ' ~ this).columns[0].values()[0]}) -%}
+    {%- endif -%}
+    {%- set value = windows[this_column] -%}
     {{ return(none if value is none else timestamp_literal(value)) }}
 {%- endmacro %}
 

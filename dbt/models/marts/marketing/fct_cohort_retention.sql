@@ -1,6 +1,7 @@
 -- Cohort retention: customers grouped by the month of their first paid order; share still ordering N months later.
+-- Distinct customer months first: counting rows per cohort month then needs no count(distinct).
 with paid_orders as (
-    select customer_id, cast({{ dbt.date_trunc('month', 'order_date') }} as date) as order_month
+    select distinct customer_id, cast({{ dbt.date_trunc('month', 'order_date') }} as date) as order_month
     from {{ ref('fct_orders') }}
     where is_paid
 ),
@@ -15,7 +16,7 @@ activity as (
     select
         first_orders.cohort_month,
         {{ dbt.datediff('first_orders.cohort_month', 'paid_orders.order_month', 'month') }} as months_since_first_order,
-        count(distinct paid_orders.customer_id) as active_customers
+        count(*) as active_customers
     from paid_orders
     inner join first_orders on first_orders.customer_id = paid_orders.customer_id
     group by 1, 2
