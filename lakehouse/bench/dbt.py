@@ -134,6 +134,8 @@ def run(
         "incremental_top_nodes": {
             n.name: round(n.seconds, 2) for n in sorted(incremental.nodes, key=lambda n: -n.seconds)[:6]
         },
+        # the incremental run outside any node: dbt's start (manifest, connection) and finish (artifacts, close)
+        "incremental_outside_nodes_s": round(incremental.seconds - sum(n.seconds for n in incremental.nodes), 2),
         # with the data tests (they scan whole tables on every run)
         "full_build_s": round(full_build, 2),
         "incremental_build_s": round(incremental_build, 2),
