@@ -5,6 +5,7 @@ Row-by-row json.dumps tops out around 200k rows/s; DuckDB encodes millions of ro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -89,8 +90,9 @@ class Encoder:
     def close(self) -> None:
         self._con.close()
 
-    def _run(self, sql: str, rows: pa.Table) -> pa.Array:
-        """Runs `sql` over `rows` in batches of ENCODE_BATCH rows (bounded DuckDB result buffers)."""
+    def _run(self, sql: str, rows: pa.Table) -> pa.ChunkedArray:
+        """Runs `sql` over `rows` in batches of ENCODE_BATCH rows (bounded DuckDB result buffers). The result
+        chunks are not concatenated (the router combines each slice's events once)."""
         chunks: list[pa.Array] = []
         for offset in range(0, max(rows.num_rows, 1), ENCODE_BATCH):
             self._con.register("rows_", rows.slice(offset, ENCODE_BATCH))
@@ -99,9 +101,7 @@ class Encoder:
             finally:
                 self._con.unregister("rows_")
             chunks.extend(result.column(0).chunks)
-        if not chunks:
-            return pa.array([], pa.string())
-        return chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks)
+        return pa.chunked_array(chunks, pa.string())
 
     def _cached(self, kind: str, table: str, build: Any) -> str:
         key = (kind, table)
@@ -109,16 +109,16 @@ class Encoder:
             self._sql[key] = build()
         return self._sql[key]
 
-    def debezium_rows(self, table: str, rows: pa.Table) -> pa.Array:
+    def debezium_rows(self, table: str, rows: pa.Table) -> pa.ChunkedArray:
         """One JSON object per row: the Debezium `before`/`after` image."""
         sql = self._cached("debezium", table, lambda: f"SELECT {_struct(table, debezium_value)} FROM rows_")
         return self._run(sql, rows)
 
-    def landing_records(self, table: str, rows: pa.Table) -> pa.Array:
+    def landing_records(self, table: str, rows: pa.Table) -> pa.ChunkedArray:
         sql = self._cached("landing", table, lambda: f"SELECT {_struct(table, text_value)} FROM rows_")
         return self._run(sql, rows)
 
-    def dynamodb_puts(self, table: str, rows: pa.Table) -> pa.Array:
+    def dynamodb_puts(self, table: str, rows: pa.Table) -> pa.ChunkedArray:
         """`{"op":"put","item":{...}}` lines: pk, sk, entity and every non-null contract column."""
 
         def build() -> str:
@@ -131,7 +131,7 @@ class Encoder:
 
         return self._run(self._cached("dynamodb_put", table, build), rows)
 
-    def dynamodb_deletes(self, table: str, rows: pa.Table) -> pa.Array:
+    def dynamodb_deletes(self, table: str, rows: pa.Table) -> pa.ChunkedArray:
         def build() -> str:
             pk, sk = DYNAMODB_KEYS[table]
             return (
@@ -141,33 +141,45 @@ class Encoder:
 
         return self._run(self._cached("dynamodb_delete", table, build), rows)
 
-    def cdc_lines(self, events: pa.Table, first_lsn: int, first_tx: int) -> pa.Table:
-        """Final Debezium events for `events` sorted by (emit_us, tx_key, tx_pos) (generator.events.CDC_SCHEMA):
-        LSNs from `first_lsn` (strictly increasing, byte-offset-like), txIds from `first_tx` in commit order.
-        Returns columns line, lsn, tx_id. Pure Arrow/numpy: the rows are already encoded."""
-        return debezium_events(events, first_lsn, first_tx)
-
 
 def _text(values: np.ndarray) -> pa.Array:
     return pa.array(values).cast(pa.string())
 
 
-def debezium_events(events: pa.Table, first_lsn: int, first_tx: int) -> pa.Table:
+@dataclass(frozen=True)
+class DebeziumPositions:
+    """Per event of a sorted slice: its LSN, transaction id, the transaction's first LSN and size, and its
+    position among the events of its table in the transaction (numbers only: the lines are built per range)."""
+
+    lsn: np.ndarray
+    tx_id: np.ndarray
+    tx_lsn: np.ndarray
+    tx_total: np.ndarray
+    collection_order: np.ndarray
+
+
+def _lengths(column: pa.ChunkedArray) -> np.ndarray:
+    """Byte length of each value (0 for null), chunk by chunk (no copy of the strings)."""
+    parts = [pc.fill_null(pc.binary_length(chunk), 0).to_numpy() for chunk in column.chunks]
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+
+def debezium_positions(events: pa.Table, first_lsn: int, first_tx: int) -> DebeziumPositions:
     n = events.num_rows
-    before, after = events.column("before").combine_chunks(), events.column("after").combine_chunks()
-    image = pc.coalesce(after, before)
-    lsn = first_lsn + np.cumsum(pc.binary_length(image).to_numpy(zero_copy_only=False).astype(np.int64) + 64)
+    after_length = _lengths(events.column("after"))
+    image_length = np.where(
+        events.column("after").is_valid().to_numpy(zero_copy_only=False),
+        after_length,
+        _lengths(events.column("before")),
+    )
+    lsn = first_lsn + np.cumsum(image_length + 64)
     emit = events.column("emit_us").to_numpy()
     tx_key = events.column("tx_key").to_numpy()
     new_tx = np.ones(n, bool)
     new_tx[1:] = (emit[1:] != emit[:-1]) | (tx_key[1:] != tx_key[:-1])
     tx_number = np.cumsum(new_tx) - 1
-    tx_id = first_tx + tx_number
     tx_start = np.flatnonzero(new_tx)
-    tx_lsn = lsn[tx_start][tx_number]
-    tx_total = np.diff(np.append(tx_start, n))[tx_number]
-    table = events.column("table").combine_chunks()
-    table_code = pc.dictionary_encode(table).indices.to_numpy(zero_copy_only=False)
+    table_code = pc.dictionary_encode(events.column("table").combine_chunks()).indices.to_numpy(zero_copy_only=False)
     # position of each event among the events of its table within its transaction (rows are in tx_pos order)
     order = np.lexsort((np.arange(n), table_code, tx_number))
     group_start = np.ones(n, bool)
@@ -177,22 +189,52 @@ def debezium_events(events: pa.Table, first_lsn: int, first_tx: int) -> pa.Table
     first_in_group = np.maximum.accumulate(np.where(group_start, np.arange(n), 0))
     collection_order = np.empty(n, np.int64)
     collection_order[order] = np.arange(n) - first_in_group + 1
-    op = events.column("op").combine_chunks()
+    return DebeziumPositions(
+        lsn=lsn,
+        tx_id=first_tx + tx_number,
+        tx_lsn=lsn[tx_start][tx_number],
+        tx_total=np.diff(np.append(tx_start, n))[tx_number],
+        collection_order=collection_order,
+    )
+
+
+def debezium_lines(
+    events: pa.Table, positions: DebeziumPositions, first: int = 0, count: int | None = None
+) -> pa.Array:
+    """The Debezium event lines of rows [first, first + count) of `events` (only that range's JSON is copied)."""
+    count = events.num_rows - first if count is None else min(count, events.num_rows - first)
+    part = events.slice(first, count).combine_chunks()
+    at = slice(first, first + count)
+    before, after, op, table = (
+        part.column(name).chunk(0) if count else pa.array([], part.schema.field(name).type)
+        for name in ("before", "after", "op", "table")
+    )
+    lsn, tx_id, emit = positions.lsn[at], positions.tx_id[at], part.column("emit_us").to_numpy()
     snapshot = pc.equal(op, "r")
     lsn_text, tx_text = _text(lsn), _text(tx_id)
     ts_ms = emit // 1000 + 5 + lsn % 200
     transaction = pc.binary_join_element_wise(
-        '{"id":"', tx_text, ":", _text(tx_lsn), '","total_order":', _text(tx_total),
-        ',"data_collection_order":', _text(collection_order), "}", "",
+        '{"id":"', tx_text, ":", _text(positions.tx_lsn[at]), '","total_order":', _text(positions.tx_total[at]),
+        ',"data_collection_order":', _text(positions.collection_order[at]), "}", "",
     )  # fmt: skip
     null_json = pa.scalar("null")
-    line = pc.binary_join_element_wise(
+    return pc.binary_join_element_wise(
         '{"before":', pc.coalesce(before, null_json), ',"after":', pc.coalesce(after, null_json),
         ',"source":{"version":"3.6.1.Final","connector":"postgresql","name":"shop","ts_ms":',
-        _text(events.column("source_us").to_numpy() // 1000),
+        _text(part.column("source_us").to_numpy() // 1000),
         ',"snapshot":"', pc.if_else(snapshot, "true", "false"),
         '","db":"shop","schema":"public","table":"', table, '","txId":', tx_text, ',"lsn":', lsn_text,
         ',"sequence":"[null,\\"', lsn_text, '\\"]"},"op":"', op, '","ts_ms":', _text(ts_ms),
         ',"transaction":', pc.if_else(snapshot, null_json, transaction), "}", "",
     )  # fmt: skip
-    return pa.table({"line": line, "lsn": pa.array(lsn), "tx_id": pa.array(tx_id)})
+
+
+def debezium_events(events: pa.Table, first_lsn: int, first_tx: int) -> pa.Table:
+    positions = debezium_positions(events, first_lsn, first_tx)
+    return pa.table(
+        {
+            "line": debezium_lines(events, positions),
+            "lsn": pa.array(positions.lsn),
+            "tx_id": pa.array(positions.tx_id),
+        }
+    )

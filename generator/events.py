@@ -162,7 +162,7 @@ class EventSink:
 
         self.cdc.add(build)
 
-    def _encode_row_images(self, table: str, rows: Rows | None, null_json: pa.Array) -> pa.Array:
+    def _encode_row_images(self, table: str, rows: Rows | None, null_json: pa.Array) -> pa.Array | pa.ChunkedArray:
         if rows is None or self.encoder is None:
             return null_json
         return self.encoder.debezium_rows(table, rows_of(rows))

@@ -88,7 +88,7 @@ def generate_local(config: SimulationConfig, out_dir: Path | str, progress: Prog
     encoder = Encoder()
     simulation = Simulation(config, encoder)
     cdc, dynamodb, landing, snapshot = (
-        CdcWriter(out, encoder),
+        CdcWriter(out),
         DynamoDBWriter(out),
         LandingWriter(out),
         SnapshotWriter(out),

@@ -16,7 +16,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -42,6 +42,7 @@ from generator.entities import (
     product_rows,
 )
 from generator.events import CDC_SCHEMA, DYNAMODB_SCHEMA, LANDING_SCHEMA, Build, EventSink, built
+from generator.memory import use_prompt_release_pool
 from generator.orders import WAREHOUSES, OrderBatch, simulate_orders
 from generator.seasonality import day_time_at_share, day_weights, expected_orders_per_day, times_in_day, times_in_part
 from lakehouse.memory import trim_malloc
@@ -115,15 +116,17 @@ def _append(current: np.ndarray, more: np.ndarray) -> np.ndarray:
 
 
 class _Growable:
-    """Per-customer columns with spare capacity (grown by half when full): adding a slice's sign-ups does not
-    copy every column each time (~20 MB at scale 4, and the fragmentation of doing so per slice)."""
+    """Columns preallocated for the expected number of entities (so their size is set once, from the config,
+    instead of growing slice by slice); grown by half only if a run exceeds it. Pages not yet written are not
+    resident (zeroed allocations)."""
 
-    def __init__(self, dtypes: dict[str, type]) -> None:
+    def __init__(self, dtypes: dict[str, type], capacity: int) -> None:
         self.n = 0
-        self.buffers: dict[str, np.ndarray] = {name: np.zeros(0, dtype) for name, dtype in dtypes.items()}
+        self.buffers: dict[str, np.ndarray] = {name: np.zeros(capacity, dtype) for name, dtype in dtypes.items()}
 
     def extend(self, k: int, columns: dict[str, np.ndarray | int | bool]) -> None:
-        capacity = len(self.buffers["segment"])
+        """`k` more rows; columns not given stay zero."""
+        capacity = len(next(iter(self.buffers.values())))
         if self.n + k > capacity:
             capacity = max(self.n + k, capacity + capacity // 2)
             for name, old in self.buffers.items():
@@ -135,61 +138,98 @@ class _Growable:
         self.n += k
 
     def view(self, name: str) -> np.ndarray:
+        """The first n values (in-place updates write through)."""
         return self.buffers[name][: self.n]
 
 
-class _Customers:
-    """A few bytes per customer (compact dtypes); full rows are rebuilt by entities.customer_rows. The erasure
-    time is kept only for the ~1% of customers who will request erasure (ids ascending, as they are added)."""
+SEGMENT_BITS = 0b111  # a customer's state byte: segment (0-4) ...
+ERASABLE = 0b1000  # ... will request erasure (never changes, orders or browses) ...
+ERASED = 0b10000  # ... has been erased
+# chance weight to be drawn for an order, by state byte: one lookup instead of segment weight and erasable flag
+ORDER_WEIGHT_BY_STATE = np.array(
+    [
+        0.0 if state & ERASABLE or state & SEGMENT_BITS >= len(SEGMENT_ORDER_WEIGHT)
+        else float(SEGMENT_ORDER_WEIGHT[state & SEGMENT_BITS])
+        for state in range(32)
+    ]
+)  # fmt: skip
 
-    def __init__(self) -> None:
+
+class _Customers:
+    """19 bytes per customer, preallocated: a state byte (segment and flags), the address version (uint16) and
+    the created/updated times; full rows are rebuilt by entities.customer_rows. The erasure time is kept only for
+    the ~1% of customers who will request erasure (ids ascending, as they are added)."""
+
+    def __init__(self, capacity: int) -> None:
         self._columns = _Growable(
-            {
-                "segment": np.int8,
-                "address_version": np.int32,
-                "created_us": np.int64,
-                "updated_us": np.int64,
-                "erasable": np.bool_,
-                "erased": np.bool_,
-            }
+            {"state": np.uint8, "address_version": np.uint16, "created_us": np.int64, "updated_us": np.int64},
+            capacity,
         )
         self.erasable_ids = np.zeros(0, np.int64)
         self.erase_at = np.zeros(0, np.int64)  # aligned with erasable_ids
 
-    # views of the first len(self) values: in-place updates write through
-    segment = property(lambda self: self._columns.view("segment"))
-    address_version = property(lambda self: self._columns.view("address_version"))
-    created_us = property(lambda self: self._columns.view("created_us"))
-    updated_us = property(lambda self: self._columns.view("updated_us"))
-    erasable = property(lambda self: self._columns.view("erasable"))
-    erased = property(lambda self: self._columns.view("erased"))
-
     def __len__(self) -> int:
         return self._columns.n
 
-    def add(self, segment: np.ndarray, created: np.ndarray, erasable: np.ndarray, erase_at: np.ndarray) -> np.ndarray:
+    def _state(self, ids: np.ndarray) -> np.ndarray:
+        return self._columns.view("state")[ids - 1]
+
+    def segment(self, ids: np.ndarray) -> np.ndarray:
+        return (self._state(ids) & SEGMENT_BITS).astype(np.int64)
+
+    def erasable(self, ids: np.ndarray) -> np.ndarray:
+        return (self._state(ids) & ERASABLE) != 0
+
+    def order_weight(self, ids: np.ndarray) -> np.ndarray:
+        return ORDER_WEIGHT_BY_STATE[self._state(ids)]
+
+    def address_version(self, ids: np.ndarray) -> np.ndarray:
+        return self._columns.view("address_version")[ids - 1].astype(np.int64)
+
+    def created_us(self, ids: np.ndarray) -> np.ndarray:
+        return self._columns.view("created_us")[ids - 1]
+
+    def alive_ids(self) -> np.ndarray:
+        return np.flatnonzero((self._columns.view("state") & ERASED) == 0) + 1
+
+    def add(self, created: np.ndarray, erasable: np.ndarray, erase_at: np.ndarray) -> np.ndarray:
+        """New customers of segment 0 ("new"); `erase_at` counts where `erasable`."""
         first = len(self) + 1
-        n = len(segment)
-        ids = np.arange(first, first + n, dtype=np.int64)
-        self._columns.extend(
-            n,
-            {
-                "segment": segment,
-                "address_version": 0,
-                "created_us": created,
-                "updated_us": created,
-                "erasable": erasable,
-                "erased": False,
-            },
-        )
-        self.erasable_ids = _append(self.erasable_ids, ids[erasable])
-        self.erase_at = _append(self.erase_at, erase_at[erasable])
+        ids = np.arange(first, first + len(created), dtype=np.int64)
+        state = np.where(erasable, ERASABLE, 0).astype(np.uint8)
+        self._columns.extend(len(ids), {"state": state, "created_us": created, "updated_us": created})
+        self.add_erasures(ids[erasable], erase_at[erasable])
         return ids
+
+    def add_blank(self, n: int) -> tuple[np.ndarray, ...]:
+        """`n` customers whose columns the caller fills in place: returns their (state, created, updated)
+        views (the initial base is drawn attribute by attribute, so no n-sized temporaries are needed)."""
+        first = self._columns.n
+        self._columns.extend(n, {})
+        return tuple(self._columns.view(name)[first:] for name in ("state", "created_us", "updated_us"))
+
+    def add_erasures(self, ids: np.ndarray, erase_at: np.ndarray) -> None:
+        self.erasable_ids = _append(self.erasable_ids, ids)
+        self.erase_at = _append(self.erase_at, erase_at)
+
+    def change(self, ids: np.ndarray, address_change: np.ndarray, segment: np.ndarray, when: np.ndarray) -> None:
+        """Address and/or segment changes of distinct customers `ids` at `when`."""
+        i = ids - 1
+        version = self._columns.view("address_version")
+        if len(i) and int(version[i].max()) + 1 > np.iinfo(version.dtype).max:
+            raise OverflowError("a customer's address version exceeds 65535 changes")
+        version[i] += address_change.astype(version.dtype)
+        state = self._columns.view("state")
+        state[i] = (state[i] & ~np.uint8(SEGMENT_BITS)) | segment.astype(np.uint8)
+        self._columns.view("updated_us")[i] = when
+
+    def erase(self, ids: np.ndarray) -> None:
+        self._columns.view("state")[ids - 1] |= np.uint8(ERASED)
 
     def leaving(self, t0: int, t1: int) -> np.ndarray:
         """Ids (ascending) of the customers whose erasure request falls into [t0, t1)."""
         ids = self.erasable_ids[(self.erase_at >= t0) & (self.erase_at < t1)]
-        return ids[~self.erased[ids - 1]]
+        return ids[(self._state(ids) & ERASED) == 0]
 
     def erasure_time(self, ids: np.ndarray) -> np.ndarray:
         return self.erase_at[np.searchsorted(self.erasable_ids, ids)]
@@ -199,33 +239,70 @@ class _Customers:
         return customer_rows(
             seed,
             ids,
-            self.segment[i].astype(np.int64),
-            self.address_version[i].astype(np.int64),
-            self.created_us[i],
-            self.updated_us[i],
+            self.segment(ids),
+            self.address_version(ids),
+            self._columns.view("created_us")[i],
+            self._columns.view("updated_us")[i],
         )
 
 
-@dataclass
 class _Products:
-    price_cents: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    is_active: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    created_us: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    updated_us: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    popularity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """A few numbers per product, preallocated like the customers."""
+
+    def __init__(self, capacity: int) -> None:
+        self._columns = _Growable(
+            {
+                "price_cents": np.int64,
+                "is_active": np.bool_,
+                "created_us": np.int64,
+                "updated_us": np.int64,
+                "popularity": np.float64,
+            },
+            capacity,
+        )
+
+    # views of the first len(self) values: in-place updates write through
+    price_cents = property(lambda self: self._columns.view("price_cents"))
+    is_active = property(lambda self: self._columns.view("is_active"))
+    created_us = property(lambda self: self._columns.view("created_us"))
+    updated_us = property(lambda self: self._columns.view("updated_us"))
+    popularity = property(lambda self: self._columns.view("popularity"))
+
+    def __len__(self) -> int:
+        return self._columns.n
 
     def add(self, price: np.ndarray, created: np.ndarray, popularity: np.ndarray) -> np.ndarray:
-        first = len(self.price_cents) + 1
-        self.price_cents = np.concatenate([self.price_cents, price])
-        self.is_active = np.concatenate([self.is_active, np.ones(len(price), bool)])
-        self.created_us = np.concatenate([self.created_us, created])
-        self.updated_us = np.concatenate([self.updated_us, created])
-        self.popularity = np.concatenate([self.popularity, popularity])
+        first = len(self) + 1
+        self._columns.extend(
+            len(price),
+            {
+                "price_cents": price,
+                "is_active": True,
+                "created_us": created,
+                "updated_us": created,
+                "popularity": popularity,
+            },
+        )
         return np.arange(first, first + len(price), dtype=np.int64)
 
     def rows(self, seed: int, ids: np.ndarray) -> pa.Table:
         i = ids - 1
         return product_rows(seed, ids, self.price_cents[i], self.is_active[i], self.created_us[i], self.updated_us[i])
+
+
+def _expected_signups(config: SimulationConfig) -> float:
+    year = float(day_weights(config.start_date, 365, config).sum())
+    return (
+        SIGNUPS_PER_YEAR_PER_SCALE
+        * config.scale
+        * float(day_weights(config.start_date, config.days, config).sum())
+        / year
+    )
+
+
+def _capacity(initial: int, expected_more: float) -> int:
+    """Room for the initial entities and the expected additions (Poisson counts) plus five standard deviations."""
+    return initial + int(expected_more + 5 * expected_more**0.5) + 64
 
 
 def plan_slices(config: SimulationConfig, rng: np.random.Generator) -> list[Slice]:
@@ -289,13 +366,16 @@ class Simulation:
 
     def __init__(self, config: SimulationConfig, encoder: Encoder | None = None, encode: bool = True) -> None:
         """`encode=False` builds every row but skips JSON encoding (event line/image columns are null)."""
+        use_prompt_release_pool()
         self.config = config
-        self.encoder = encoder or Encoder()
+        self.encoder = encoder or (Encoder() if encode else None)  # no DuckDB connection without JSON
         rng = np.random.default_rng(config.seed)
-        self.ctx = SimContext(config=config, rng=rng, sink=EventSink(self.encoder if encode else None))
+        self.ctx = SimContext(config=config, rng=rng, sink=EventSink(self.encoder))
         self.slices = plan_slices(config, rng)
-        self.customers = _Customers()
-        self.products = _Products()
+        self.customers = _Customers(_capacity(config.initial_customers, _expected_signups(config)))
+        self.products = _Products(
+            _capacity(config.initial_products, config.initial_products * 0.15 * config.days / 365)
+        )
         self.campaigns = campaigns_for(config)
         self.calendar = CampaignCalendar(self.campaigns, rng)
         self._year_weight = float(day_weights(config.start_date, 365, config).sum())
@@ -406,29 +486,31 @@ class Simulation:
         cfg, rng, ctx = self.config, self.ctx.rng, self.ctx
         start = cfg.start_us
         n = cfg.initial_customers
-        # Each attribute is one run of consecutive draws, so drawing it chunk by chunk gives the same values as
-        # drawing it at once, without n-sized float/int64 temporaries (memory flat in the scale).
-        chunks = range(0, n, ENTITY_CHUNK)
-        sizes = [min(ENTITY_CHUNK, n - first) for first in chunks]
-        created = np.concatenate([start - rng.integers(DAY, 3 * 365 * DAY, k) for k in sizes])
-        share = np.cumsum(SEGMENT_SHARE)
-        segment = np.concatenate(
-            [np.minimum(np.searchsorted(share, rng.random(k), side="right"), 4).astype(np.int8) for k in sizes]
-        )
-        erasable = np.concatenate([rng.random(k) < cfg.erasure_fraction for k in sizes])
-        erase_at = np.zeros(n, np.int64)
-        for first, k in zip(chunks, sizes, strict=True):
-            erase_at[first : first + k] = start + rng.exponential(45 * DAY, k).astype(np.int64)
-        all_ids = self.customers.add(segment, created, erasable, erase_at)
-        del segment, created, erasable, erase_at
+        # Each attribute is one run of consecutive draws, drawn chunk by chunk straight into the preallocated
+        # columns (the same values as drawing it at once, without n-sized temporaries: memory flat in the scale).
+        chunks = [(first, min(ENTITY_CHUNK, n - first)) for first in range(0, n, ENTITY_CHUNK)]
         c = self.customers
-        for first in chunks:
-            ids = all_ids[first : first + ENTITY_CHUNK]
-            k = len(ids)
+        first_id = len(c) + 1
+        state, created, updated = c.add_blank(n)
+        for first, k in chunks:
+            created[first : first + k] = start - rng.integers(DAY, 3 * 365 * DAY, k)
+        updated[:] = created
+        share = np.cumsum(SEGMENT_SHARE)
+        for first, k in chunks:
+            state[first : first + k] = np.minimum(np.searchsorted(share, rng.random(k), side="right"), 4)
+        for first, k in chunks:
+            state[first : first + k] |= np.where(rng.random(k) < cfg.erasure_fraction, ERASABLE, 0).astype(np.uint8)
+        for first, k in chunks:
+            erase_at = start + rng.exponential(45 * DAY, k).astype(np.int64)
+            erasable = (state[first : first + k] & ERASABLE) != 0
+            c.add_erasures(first_id + first + np.flatnonzero(erasable), erase_at[erasable])
+        del state, created, updated
+        for first, k in chunks:
+            ids = np.arange(first_id + first, first_id + first + k, dtype=np.int64)
             rows = c.rows(ctx.seed, ids)
             ctx.sink.change("customers", "r", start, np.full(k, SNAPSHOT_TX), first + np.arange(k), start, after=rows)
-            keep = ~c.erasable[ids - 1]
-            self._web_users_for(ids[keep], c.created_us[ids - 1][keep], start)
+            keep = ~c.erasable(ids)
+            self._web_users_for(ids[keep], c.created_us(ids)[keep], start)
             yield None
 
         m = cfg.initial_products
@@ -447,7 +529,7 @@ class Simulation:
     def _add_products(self, m: int, created: np.ndarray, op: str, batch: int | None = None) -> None:
         """`m` new products; `batch` = the size of the whole batch they are part of (the popularity ranks)."""
         ctx, rng = self.ctx, self.ctx.rng
-        start_id = len(self.products.price_cents) + 1
+        start_id = len(self.products) + 1
         attrs = product_attributes(ctx.seed, np.arange(start_id, start_id + m))
         popularity = 1.0 / (1.0 + rng.integers(0, max(batch or m, 1), m)) ** 0.8
         ids = self.products.add(attrs.initial_price_cents, created, popularity)
@@ -509,7 +591,7 @@ class Simulation:
         erasable = rng.random(n_signups) < cfg.erasure_fraction
         erase_at = created + rng.exponential(45 * DAY, n_signups).astype(np.int64)
         known = len(self.customers)  # created before this slice: they may change, order and browse in it
-        ids = self.customers.add(np.zeros(n_signups, np.int64), created, erasable, erase_at)
+        ids = self.customers.add(created, erasable, erase_at)
         ctx.sink.change(
             "customers", "c", created, self._tx_keys(n_signups), 0, created, after=self.customers.rows(ctx.seed, ids)
         )
@@ -520,14 +602,13 @@ class Simulation:
         n_eligible = known - int(np.searchsorted(c.erasable_ids, known, side="right"))
         n_updates = int(rng.poisson(n_eligible * 0.03 * days / 30))
         picks = rng.integers(1, known + 1, n_updates) if known else np.zeros(0, np.int64)
-        upd = np.unique(picks[~c.erasable[picks - 1]])
+        upd = np.unique(picks[~c.erasable(picks)])
         when = rng.integers(t0, t1, len(upd))
         address_change = rng.random(len(upd)) < 0.5
-        new_segment = (c.segment[upd - 1] + 1 + rng.integers(0, 4, len(upd))) % 5
+        segment_before = c.segment(upd)
+        new_segment = (segment_before + 1 + rng.integers(0, 4, len(upd))) % 5
         before = c.rows(ctx.seed, upd)
-        c.address_version[upd - 1] += address_change
-        c.segment[upd - 1] = np.where(address_change, c.segment[upd - 1], new_segment)
-        c.updated_us[upd - 1] = when
+        c.change(upd, address_change, np.where(address_change, segment_before, new_segment), when)
         ctx.sink.change(
             "customers", "u", when, self._tx_keys(len(upd)), 0, when, before=before, after=c.rows(ctx.seed, upd)
         )
@@ -537,7 +618,7 @@ class Simulation:
         ctx.sink.change(
             "customers", "d", erase_t, self._tx_keys(len(leaving)), 0, erase_t, before=c.rows(ctx.seed, leaving)
         )
-        c.erased[leaving - 1] = True
+        c.erase(leaving)
 
         # catalog: new products, price changes, a few products retired
         self._catalog_changes(s, window, slice_weight)
@@ -560,7 +641,7 @@ class Simulation:
             return self._sample_customers(k, known)
 
         customer = sample_customers(n)
-        segment = c.segment[customer - 1]
+        segment = c.segment(customer)
         wants_campaign = rng.random(n) < SEGMENT_CAMPAIGN_PROPENSITY[segment]
         campaign = np.where(wants_campaign, self.calendar.active(placed), -1)
         n_items = 1 + rng.binomial(4, np.where(segment == 2, 0.4, 0.22))
@@ -571,7 +652,7 @@ class Simulation:
         unit_price = self.price_at(product_id, placed[item_order])
         quantity = 1 + rng.binomial(2, 0.2, len(item_order))
         discount = np.round(quantity * unit_price * self.calendar.discount_pct(campaign)[item_order]).astype(np.int64)
-        country = customer_country_index(ctx.seed, customer, c.address_version[customer - 1])
+        country = customer_country_index(ctx.seed, customer, c.address_version(customer))
         order_ids = ctx.ids("order", n)
         cart_numbers = ctx.ids("cart", n)
         batch = OrderBatch(
@@ -620,7 +701,7 @@ class Simulation:
         missing = k
         while missing > 0:
             candidates = rng.integers(1, known + 1, 3 * missing + 16)  # ~40% are accepted
-            weight = np.where(c.erasable[candidates - 1], 0.0, SEGMENT_ORDER_WEIGHT[c.segment[candidates - 1]])
+            weight = c.order_weight(candidates)
             accepted = candidates[rng.random(len(candidates)) * MAX_ORDER_WEIGHT < weight][:missing]
             chosen.append(accepted)
             missing -= len(accepted)
@@ -715,9 +796,10 @@ class Simulation:
         sorted once: in the slice that emits it, together with the events that waited for it."""
         routed = []
         for k, (builds, (schema, keys)) in enumerate(zip(events, SINK_ORDERS, strict=True)):
-            waiting = self._unspill(k, s.index)
             tables = built(builds)  # the deferred event tables and JSON encoding of this slice
-            new = pa.concat_tables(tables) if tables else schema.empty_table()
+            # one chunk: Arrow's take on a chunked table first concatenates its chunks (one more copy per take)
+            new = pa.concat_tables(tables).combine_chunks() if tables else schema.empty_table()
+            del tables
             # the target slice of each event; events before this slice's start (e.g. a session that began before
             # its order's slice) go out now, events after the end never
             emit = new.column("emit_us").to_numpy()
@@ -737,24 +819,33 @@ class Simulation:
                         for first, last in zip(np.r_[0, bounds], np.r_[bounds, len(later)], strict=True)
                     ],
                 )
-            # one sort of the key columns and one take of the rows that go out now (JSON copied once)
+                del rest
+            # one sort of the key columns and one take of the rows that go out now; the candidates are combined
+            # first and their parts dropped, so the slice's JSON is held at most twice (parts or combined, output)
+            waiting = self._unspill(k, s.index)
+            n_waiting = sum(batch.num_rows for batch in waiting)
             candidates = pa.concat_tables([pa.Table.from_batches(waiting, schema), new]) if waiting else new
-            go_out = np.concatenate([np.ones(candidates.num_rows - new.num_rows, bool), is_now])
+            del waiting, new
+            candidates = candidates.combine_chunks()
+            go_out = np.concatenate([np.ones(n_waiting, bool), is_now])
             order = _sort_order(candidates, keys)
             routed.append(candidates.take(pa.array(order[go_out[order]])))
+            del candidates
+            pa.default_memory_pool().release_unused()
         cdc, dynamodb, landing = routed
         final = {table: rows for table, parts in snapshot.items() if (rows := built(parts))}
         trim_malloc()  # the builds and the previous slice's tables are freed by now
+        pa.default_memory_pool().release_unused()  # mimalloc frees this thread's pages only when it is asked here
         return SliceOutput(s.index, window, cdc, dynamodb, landing, final, n_orders)
 
     def final_snapshot(self) -> Iterator[tuple[str, pa.Table]]:
         """Entity tables whose rows change until the end (customers without the erased, products, campaigns),
         in chunks."""
         c = self.customers
-        alive = np.flatnonzero(~c.erased) + 1
+        alive = c.alive_ids()
         for first in range(0, len(alive), ENTITY_CHUNK):
             yield "customers", c.rows(self.config.seed, alive[first : first + ENTITY_CHUNK])
-        product_ids = np.arange(1, len(self.products.price_cents) + 1)
+        product_ids = np.arange(1, len(self.products) + 1)
         for first in range(0, len(product_ids), ENTITY_CHUNK):
             yield "products", self.products.rows(self.config.seed, product_ids[first : first + ENTITY_CHUNK])
         yield "campaigns", self.campaigns

@@ -266,13 +266,14 @@ def simulation_events(config: SimulationConfig) -> Iterator[LiveEvent]:
     keep their transaction order). Lazy: memory holds one slice."""
     import numpy as np
 
+    from generator.encoding import debezium_events
     from generator.simulation import Simulation
     from generator.writers.cdc import FIRST_LSN, FIRST_TX
 
     simulation = Simulation(config)
     next_lsn, next_tx = FIRST_LSN, FIRST_TX  # positions as `generate run` assigns them: the same events
     for output in simulation.run():
-        cdc = simulation.encoder.cdc_lines(output.cdc, next_lsn, next_tx)
+        cdc = debezium_events(output.cdc, next_lsn, next_tx)
         if cdc.num_rows:
             next_lsn = int(cdc.column("lsn")[-1].as_py()) + 1
             next_tx = int(cdc.column("tx_id")[-1].as_py()) + 1

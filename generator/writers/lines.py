@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+LINES_PER_PIECE = 16_384  # newline-terminated copies are made piece by piece (a slice's JSON is ~100 MB)
+
 
 def _terminated(lines: pa.Array | pa.ChunkedArray) -> Iterator[memoryview]:
-    """The UTF-8 bytes of all values, each followed by a newline, as views of Arrow buffers (no Python copies:
-    a slice's JSON is ~100 MB)."""
+    """The UTF-8 bytes of all values, each followed by a newline, as views of Arrow buffers (no Python copies),
+    a piece of LINES_PER_PIECE lines at a time, so the terminated copy stays small."""
     chunks = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
-    for chunk in chunks:
-        if len(chunk) == 0:
-            continue
-        if chunk.null_count:
+    pieces = (
+        chunk.slice(first, LINES_PER_PIECE) for chunk in chunks for first in range(0, len(chunk), LINES_PER_PIECE)
+    )
+    for piece in pieces:
+        if piece.null_count:
             raise ValueError("cannot write null lines")
-        terminated = pc.binary_join_element_wise(chunk, pa.scalar(""), "\n")  # value + "\n" + ""
+        terminated = pc.binary_join_element_wise(piece, pa.scalar(""), "\n")  # value + "\n" + ""
         if terminated.type != pa.string():
             terminated = terminated.cast(pa.string())
         _, offsets, data = terminated.buffers()
@@ -51,13 +54,18 @@ class RollingJsonl:
         self._rows_in_file = 0
         self._handle: BinaryIO | None = None
 
-    def write(self, lines: pa.Array | pa.ChunkedArray) -> None:
-        if len(lines) == 0:
-            return
-        if self._handle is None or self._rows_in_file >= self.rows_per_file:
-            self._open_next()
-        assert self._handle is not None
-        self._rows_in_file += write_lines(self._handle, lines)
+    def write(self, lines: pa.Array | pa.ChunkedArray | Iterable[pa.Array]) -> None:
+        """One batch of lines (or its parts, built one after the other): a batch never spans two files."""
+        parts = [lines] if isinstance(lines, pa.Array | pa.ChunkedArray) else lines
+        in_batch = False
+        for part in parts:
+            if len(part) == 0:
+                continue
+            if self._handle is None or (self._rows_in_file >= self.rows_per_file and not in_batch):
+                self._open_next()
+            in_batch = True
+            assert self._handle is not None
+            self._rows_in_file += write_lines(self._handle, part)
 
     def _open_next(self) -> None:
         self.close()
