@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from lakehouse.contract import MONEY, get_table
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-ENCODE_BATCH = 100_000
+ENCODE_BATCH = 25_000  # rows per DuckDB query: its result and working memory stay small (100k: ~40 MB more peak)
 
 # DynamoDB single-table keys per entity (docs/source-formats.md).
 DYNAMODB_KEYS: dict[str, tuple[str, str]] = {
@@ -76,9 +76,13 @@ def _dynamodb_attribute(column: str, logical: str) -> str:
 
 
 class Encoder:
-    """Holds one DuckDB connection (UTC session) and the per-table SQL, built once from the contract."""
+    """Holds one DuckDB connection (UTC session) and the per-table SQL, built once from the contract.
 
-    def __init__(self, threads: int = 2) -> None:
+    One DuckDB thread by default: the encoder runs in the simulator's router thread next to the simulation
+    thread, so a second DuckDB thread only competes for the same two cores (measured: ~40% less CPU for the same
+    encoding with 1 thread than with 2, and no slower in wall time)."""
+
+    def __init__(self, threads: int = 1) -> None:
         import duckdb
 
         self._con = duckdb.connect()

@@ -1,10 +1,15 @@
 """Which allocator holds the simulator's Arrow buffers.
 
-Every slice allocates and frees the same few hundred MB (event tables, ~60 MB of DynamoDB JSON, sort copies), from
-two threads. pyarrow's default pool (mimalloc) kept ~140 MB of those freed pages resident per slice even when asked
-to release them after each slice (`release_unused`), and how much it kept grew with the scale (more, smaller
-pieces: at scale 4 the end-to-end peak was 18% above scale 1's). jemalloc with a decay time of 0 gives freed pages
-back at once: the peaks follow the live data (docs/generator.md, "Peak memory").
+Every slice allocates and frees the same few hundred MB from two threads. pyarrow's default pool (mimalloc) kept
+~140 MB of those freed pages resident per slice even when asked to release them after each slice
+(`release_unused`), and how much it kept grew with the scale (at scale 4 the end-to-end peak was 18% above scale
+1's). jemalloc gives freed pages back after a decay time, and that time is a trade-off measured per workload
+(docs/generator.md, "Peak memory"):
+
+- with JSON encoding (~60 MB of DynamoDB JSON per slice, built, sorted and written several times): decay 0, i.e.
+  at once; a longer decay kept ~50-100 MB more at the peak;
+- rows only (`Simulation(encode=False)`, the benchmark's arrow phase): decay 1 s; decay 0 cost ~30% more CPU
+  (freed pages are faulted in again at once) for ~10 MB less peak.
 """
 
 from __future__ import annotations
@@ -13,17 +18,18 @@ import os
 
 import pyarrow as pa
 
-DECAY_MS = 0  # jemalloc returns dirty pages at once (a longer decay kept ~50-100 MB more at the end-to-end peak)
+DECAY_MS_WITH_JSON = 0
+DECAY_MS_ROWS_ONLY = 1000
 
 
-def use_prompt_release_pool() -> None:
-    """Make jemalloc (decay 0) pyarrow's default memory pool for this process, unless the user chose a pool with
-    ARROW_DEFAULT_MEMORY_POOL or this pyarrow has no jemalloc. Buffers already allocated stay with their pool."""
+def use_jemalloc_pool(decay_ms: int) -> None:
+    """Make jemalloc with `decay_ms` pyarrow's default memory pool for this process, unless the user chose a pool
+    with ARROW_DEFAULT_MEMORY_POOL or this pyarrow has no jemalloc. Buffers already allocated stay with their pool."""
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return
     try:
         pool = pa.jemalloc_memory_pool()
-        pa.jemalloc_set_decay_ms(DECAY_MS)
+        pa.jemalloc_set_decay_ms(decay_ms)
     except NotImplementedError:  # pyarrow built without jemalloc (e.g. some non-Linux wheels)
         return
     pa.set_memory_pool(pool)
