@@ -145,27 +145,29 @@ class _Growable:
 
 SEGMENT_BITS = 0b111  # a customer's state byte: segment (0-4) ...
 ERASABLE = 0b1000  # ... will request erasure (never changes, orders or browses) ...
-ERASED = 0b10000  # ... has been erased
+ERASED = 0b10000  # ... has been erased ...
+CHANGED = 0b100000  # ... has changed since sign-up (its updated time is in _Customers.changed_at)
 # chance weight to be drawn for an order, by state byte: one lookup instead of segment weight and erasable flag
 ORDER_WEIGHT_BY_STATE = np.array(
     [
         0.0 if state & ERASABLE or state & SEGMENT_BITS >= len(SEGMENT_ORDER_WEIGHT)
         else float(SEGMENT_ORDER_WEIGHT[state & SEGMENT_BITS])
-        for state in range(32)
+        for state in range(2 * CHANGED)
     ]
 )  # fmt: skip
 
 
 class _Customers:
-    """19 bytes per customer, preallocated: a state byte (segment and flags), the address version (uint16) and
-    the created/updated times; full rows are rebuilt by entities.customer_rows. The erasure time is kept only for
-    the ~1% of customers who will request erasure (ids ascending, as they are added)."""
+    """11 bytes per customer, preallocated: a state byte (segment and flags), the address version (uint16) and the
+    created time; full rows are rebuilt by entities.customer_rows. The updated time equals the created time until
+    a customer changes: only changed customers have it stored (sorted ids and times, 16 bytes each; ~3% of the
+    customers change per month). The erasure time is kept only for the ~1% of customers who will request erasure
+    (ids ascending, as they are added)."""
 
     def __init__(self, capacity: int) -> None:
-        self._columns = _Growable(
-            {"state": np.uint8, "address_version": np.uint16, "created_us": np.int64, "updated_us": np.int64},
-            capacity,
-        )
+        self._columns = _Growable({"state": np.uint8, "address_version": np.uint16, "created_us": np.int64}, capacity)
+        self.changed_ids = np.zeros(0, np.int64)  # ascending
+        self.changed_at = np.zeros(0, np.int64)  # the last change of each, aligned with changed_ids
         self.erasable_ids = np.zeros(0, np.int64)
         self.erase_at = np.zeros(0, np.int64)  # aligned with erasable_ids
 
@@ -198,16 +200,23 @@ class _Customers:
         first = len(self) + 1
         ids = np.arange(first, first + len(created), dtype=np.int64)
         state = np.where(erasable, ERASABLE, 0).astype(np.uint8)
-        self._columns.extend(len(ids), {"state": state, "created_us": created, "updated_us": created})
+        self._columns.extend(len(ids), {"state": state, "created_us": created})
         self.add_erasures(ids[erasable], erase_at[erasable])
         return ids
 
-    def add_blank(self, n: int) -> tuple[np.ndarray, ...]:
-        """`n` customers whose columns the caller fills in place: returns their (state, created, updated)
-        views (the initial base is drawn attribute by attribute, so no n-sized temporaries are needed)."""
+    def add_blank(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """`n` customers whose columns the caller fills in place: returns their (state, created) views (the
+        initial base is drawn attribute by attribute, so no n-sized temporaries are needed)."""
         first = self._columns.n
         self._columns.extend(n, {})
-        return tuple(self._columns.view(name)[first:] for name in ("state", "created_us", "updated_us"))
+        return self._columns.view("state")[first:], self._columns.view("created_us")[first:]
+
+    def updated_us(self, ids: np.ndarray) -> np.ndarray:
+        updated = self._columns.view("created_us")[ids - 1]  # a copy (fancy indexing)
+        changed = (self._state(ids) & CHANGED) != 0
+        if changed.any():
+            updated[changed] = self.changed_at[np.searchsorted(self.changed_ids, ids[changed])]
+        return updated
 
     def add_erasures(self, ids: np.ndarray, erase_at: np.ndarray) -> None:
         self.erasable_ids = _append(self.erasable_ids, ids)
@@ -221,8 +230,14 @@ class _Customers:
             raise OverflowError("a customer's address version exceeds 65535 changes")
         version[i] += address_change.astype(version.dtype)
         state = self._columns.view("state")
-        state[i] = (state[i] & ~np.uint8(SEGMENT_BITS)) | segment.astype(np.uint8)
-        self._columns.view("updated_us")[i] = when
+        state[i] = (state[i] & ~np.uint8(SEGMENT_BITS)) | segment.astype(np.uint8) | np.uint8(CHANGED)
+        # the changed-time map: overwrite those already in it, insert the others (ids are distinct and ascending)
+        position = np.searchsorted(self.changed_ids, ids)
+        known = position < len(self.changed_ids)
+        known[known] = self.changed_ids[position[known]] == ids[known]
+        self.changed_at[position[known]] = when[known]
+        self.changed_ids = np.insert(self.changed_ids, position[~known], ids[~known])
+        self.changed_at = np.insert(self.changed_at, position[~known], when[~known])
 
     def erase(self, ids: np.ndarray) -> None:
         self._columns.view("state")[ids - 1] |= np.uint8(ERASED)
@@ -243,7 +258,7 @@ class _Customers:
             self.segment(ids),
             self.address_version(ids),
             self._columns.view("created_us")[i],
-            self._columns.view("updated_us")[i],
+            self.updated_us(ids),
         )
 
 
@@ -495,10 +510,9 @@ class Simulation:
         chunks = [(first, min(ENTITY_CHUNK, n - first)) for first in range(0, n, ENTITY_CHUNK)]
         c = self.customers
         first_id = len(c) + 1
-        state, created, updated = c.add_blank(n)
+        state, created = c.add_blank(n)
         for first, k in chunks:
             created[first : first + k] = start - rng.integers(DAY, 3 * 365 * DAY, k)
-        updated[:] = created
         share = np.cumsum(SEGMENT_SHARE)
         for first, k in chunks:
             state[first : first + k] = np.minimum(np.searchsorted(share, rng.random(k), side="right"), 4)
@@ -508,7 +522,7 @@ class Simulation:
             erase_at = start + rng.exponential(45 * DAY, k).astype(np.int64)
             erasable = (state[first : first + k] & ERASABLE) != 0
             c.add_erasures(first_id + first + np.flatnonzero(erasable), erase_at[erasable])
-        del state, created, updated
+        del state, created
         for first, k in chunks:
             ids = np.arange(first_id + first, first_id + first + k, dtype=np.int64)
             rows = c.rows(ctx.seed, ids)
