@@ -10,6 +10,9 @@ Every slice allocates and frees the same few hundred MB from two threads. pyarro
   at once; a longer decay kept ~50-100 MB more at the peak;
 - rows only (`Simulation(encode=False)`, the benchmark's arrow phase): decay 1 s; decay 0 cost ~30% more CPU
   (freed pages are faulted in again at once) for ~10 MB less peak.
+
+`pa.jemalloc_set_decay_ms` sets the default for arenas created afterwards: arenas that exist keep theirs, so in a
+process the first simulation's setting mostly stays (the benchmark runs its JSON phase in a fresh process).
 """
 
 from __future__ import annotations
