@@ -13,6 +13,8 @@ Entry points (stable; other workstreams call these):
   sinks that are not local files (Kinesis, DynamoDB, S3); afterwards `final_snapshot()` yields (table, rows)
   chunks of customers, products and campaigns. `Simulation(config, encode=False)` skips JSON (benchmark).
   `run()` routes each slice in a worker thread while the next one is simulated (output as if sequential).
+  Creating a `Simulation` makes jemalloc pyarrow's default memory pool for the process (generator/memory.py;
+  set `ARROW_DEFAULT_MEMORY_POOL` to keep another).
 - `generator.entities.generate_entity(entity, count, seed=42, start_id=1, as_of_us=None) -> pa.Table`:
   deterministic contract-typed rows of `customers`, `products` or `campaigns` (for the REST API).
 - `generator.entities.campaigns_for(config) -> pa.Table`: the campaigns of a simulation (what orders reference).
