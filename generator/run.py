@@ -94,8 +94,9 @@ def generate_local(config: SimulationConfig, out_dir: Path | str, progress: Prog
         SnapshotWriter(out),
     )
     orders, days_done = 0, 0
+    slices = simulation.run()
     try:
-        for piece in simulation.run():
+        for piece in slices:
             cdc.write(piece.cdc)
             dynamodb.write(piece.dynamodb)
             landing.write(piece.landing)
@@ -109,6 +110,9 @@ def generate_local(config: SimulationConfig, out_dir: Path | str, progress: Prog
         for table, rows in simulation.final_snapshot():
             snapshot.write(table, rows)
     finally:
+        # First stop the router thread (it encodes with `encoder`): closing the encoder under a running encode
+        # corrupted the heap when a run was interrupted.
+        slices.close()
         cdc.close()
         dynamodb.close()
         snapshot.close()

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from array import array
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -418,7 +418,7 @@ class Simulation:
         return s.t0, s.t1
 
     # ------------------------------------------------------------------ the loop
-    def run(self) -> Iterator[SliceOutput]:
+    def run(self) -> Generator[SliceOutput, None, None]:
         """Slice outputs in order. The events a slice generated are routed (sorted, spilled) in a worker thread
         while the next slice is simulated: Arrow and numpy release the GIL for that work, so it overlaps on a
         second core. Only the worker touches the pending events, and it routes the slices in order, so the

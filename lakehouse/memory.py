@@ -26,3 +26,18 @@ def trim_malloc() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+def own_peak_rss_mb() -> float:
+    """This process's peak resident set size in MB. Linux's `ru_maxrss` survives `exec`, so a child spawned by a big
+    parent would report the parent's peak; `VmHWM` belongs to the process's own address space."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # no procfs (macOS): ru_maxrss, in KiB on Linux-likes
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from lakehouse.contract import get_table
 from lakehouse.envvars import temporary_environment
+from lakehouse.memory import own_peak_rss_mb
 
 TABLE = "orders"
 UPDATE_SHARE, INSERT_SHARE, DELETE_SHARE = 0.70, 0.20, 0.05  # the rest: redelivered duplicates
@@ -128,21 +129,8 @@ def _apply_in_child(lake: str, max_rows_per_range: int, until_version: int | Non
         "ranges": report.ranges,
         "merges": report.merges,
         "reclustered_rows": report.maintenance.reclustered_rows,
-        "peak_rss_mb": _own_peak_rss_mb(),
+        "peak_rss_mb": own_peak_rss_mb(),
     }
-
-
-def _own_peak_rss_mb() -> float:
-    """This process's peak RSS. Linux's ru_maxrss survives exec, so a child spawned by a big parent would report
-    the parent's peak; VmHWM belongs to the process's own address space."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _cpu_seconds() -> float:

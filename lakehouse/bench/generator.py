@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from lakehouse.memory import own_peak_rss_mb
+
 Progress = Callable[[str, int, int], None]  # (phase, days done, days total)
 
 
@@ -179,22 +181,28 @@ def _files_phase_in_own_process(config: Any, progress: Progress | None) -> dict[
 def _files_phase_child(config: Any, messages: Any) -> None:
     from generator.pools import pools
 
+    _stop_with_parent()
     try:
         pools(config.seed)  # built before the clock starts, as in the parent (the arrow phase counts them)
         result = _files_phase(config, lambda _phase, done, total: messages.put(("progress", (done, total))))
-        result["peak_mb"] = _high_water_mark_mb()
+        result["peak_mb"] = own_peak_rss_mb()
         messages.put(("result", result))
     except Exception as error:  # reported to the parent, which raises it
         messages.put(("error", repr(error)))
 
 
-def _high_water_mark_mb() -> float:
-    """This process's peak resident set size (VmHWM), in MB."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
+def _stop_with_parent() -> None:
+    """If the benchmark's parent dies (SIGTERM, SIGKILL), stop too and delete the temporary output (Linux only):
+    a multiprocessing child outlives its parent otherwise, writing GBs to /tmp for nobody."""
+    import contextlib
+    import ctypes
+    import signal
+    import sys
+
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(1))  # SystemExit runs the cleanup `finally`s
+    # No prctl (not Linux): the parent's Ctrl-C handling still terminates the child.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def run(
