@@ -184,12 +184,7 @@ class DbtProject:
         con = duckdb.connect(
             str(self.duckdb_path),
             read_only=read_only,
-            # as dbt/profiles.yml: the packaged extensions load without the 0.3 s signature check
-            config={
-                "extension_directory": duckdb_extension_dir(),
-                "autoinstall_known_extensions": False,
-                "allow_unsigned_extensions": True,
-            },
+            config={"extension_directory": duckdb_extension_dir(), "autoinstall_known_extensions": False},
         )
         con.execute("SET TimeZone = 'UTC'")
         if is_s3_uri(self.lake_uri):
