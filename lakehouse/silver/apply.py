@@ -79,6 +79,12 @@ class ApplyPolicy:
     vacuum_retention: timedelta = timedelta(days=7)
     tombstone_retention: timedelta = timedelta(days=14)  # longer than any stream retention / replay window
 
+    @property
+    def clustered_rows_per_file(self) -> int:
+        """Rows per file of a clustered table's first load (and of seeded silver): half the merge budget, so a
+        key-range group holds about two files and can grow before it needs reclustering."""
+        return self.max_target_rows_per_merge // 2
+
 
 @dataclass
 class ApplyReport:
@@ -259,7 +265,7 @@ def _split_by_group(
     groups = plan_groups(silver, key, policy.max_target_rows_per_merge)
     # An empty table (a first load) gets ranges of half the budget from the changes' own keys: each merge then
     # writes files of one range, so the table starts clustered instead of being sorted afterwards.
-    ranges = [g.merge_range for g in groups] or even_ranges(source.column(key), policy.max_target_rows_per_merge // 2)
+    ranges = [g.merge_range for g in groups] or even_ranges(source.column(key), policy.clustered_rows_per_file)
     yield from split_by_range(source.column(key), ranges)
 
 

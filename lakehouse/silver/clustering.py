@@ -133,15 +133,19 @@ def split_by_range(
             yield merge_range, rows
 
 
+def key_ordered(rows: pa.Table, key: str) -> pa.Table:
+    """`rows` sorted by `key` as one batch, ready for write_deltalake: delta-rs then cuts it into files in key order.
+    Several batches would be dealt round-robin to its writer threads, giving files whose key intervals overlap."""
+    return rows.sort_by(key).combine_chunks()
+
+
 def recluster(uri: str, storage_options: dict[str, str] | None, key: str, group: Group, rows_per_file: int) -> int:
     """Rewrite one group's rows sorted by `key` in files of about `rows_per_file` rows, in one commit that replaces
     exactly the group's key span. Returns the rows rewritten."""
     table = DeltaTable(uri, storage_options=storage_options)
     low, high = group.span.low, group.span.high
     rows = table.to_pyarrow_dataset().to_table(filter=(pc.field(key) >= low) & (pc.field(key) <= high))
-    # One batch: delta-rs then cuts it into files in order. Several batches would be dealt round-robin to its
-    # writer threads, giving files whose key intervals overlap.
-    rows = normalise(rows).sort_by(key).combine_chunks()
+    rows = key_ordered(normalise(rows), key)
     actions = pa.table(table.get_add_actions(flatten=True))
     total_bytes, total_rows = pc.sum(actions["size_bytes"]).as_py() or 0, pc.sum(actions["num_records"]).as_py() or 1
     write_deltalake(

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from lakehouse.contract import TABLES, TableContract
 from lakehouse.settings import SILVER, table_uri
 from lakehouse.silver.apply import ApplyPolicy
-from lakehouse.silver.clustering import clustering_key
+from lakehouse.silver.clustering import clustering_key, key_ordered
 
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -108,14 +108,14 @@ def write_silver(
 
 
 def clustered(contract: TableContract, rows: pa.Table) -> tuple[pa.Table, int | None]:
-    """`rows` in the order silver apply keeps them, and the file size (bytes) that cuts them into files of half the
-    merge budget: sorted by the clustering key (one batch, so delta-rs writes the files in key order, as
-    `recluster` does); unchanged with no file size for tables silver does not cluster (partitioned ones)."""
+    """`rows` in the order silver apply keeps them, and the file size (bytes) that cuts them into files of a first
+    load's size: in clustering-key order, as `recluster` writes them; unchanged with no file size for tables silver
+    does not cluster (partitioned ones)."""
     key = clustering_key(contract, rows.schema)
     if key is None or rows.num_rows == 0:
         return rows, None
-    rows = rows.sort_by(key).combine_chunks()
-    rows_per_file = ApplyPolicy().max_target_rows_per_merge // 2
+    rows = key_ordered(rows, key)
+    rows_per_file = ApplyPolicy().clustered_rows_per_file
     # Bytes per row as Parquet, from a sample written to memory (the Delta writer cuts files by size, not rows).
     sample = rows.slice(rows.num_rows // 2, min(rows.num_rows, 65_536))
     buffer = io.BytesIO()
