@@ -251,14 +251,8 @@ class _Customers:
         return self.erase_at[np.searchsorted(self.erasable_ids, ids)]
 
     def rows(self, seed: int, ids: np.ndarray) -> pa.Table:
-        i = ids - 1
         return customer_rows(
-            seed,
-            ids,
-            self.segment(ids),
-            self.address_version(ids),
-            self._columns.view("created_us")[i],
-            self.updated_us(ids),
+            seed, ids, self.segment(ids), self.address_version(ids), self.created_us(ids), self.updated_us(ids)
         )
 
 
@@ -306,14 +300,10 @@ class _Products:
         return product_rows(seed, ids, self.price_cents[i], self.is_active[i], self.created_us[i], self.updated_us[i])
 
 
-def _expected_signups(config: SimulationConfig) -> float:
-    year = float(day_weights(config.start_date, 365, config).sum())
-    return (
-        SIGNUPS_PER_YEAR_PER_SCALE
-        * config.scale
-        * float(day_weights(config.start_date, config.days, config).sum())
-        / year
-    )
+def _expected_signups(config: SimulationConfig, year_weight: float) -> float:
+    """Sign-ups over the whole run, as the slices draw them (Poisson means in proportion to their day weights)."""
+    run_weight = float(day_weights(config.start_date, config.days, config).sum())
+    return SIGNUPS_PER_YEAR_PER_SCALE * config.scale * run_weight / year_weight
 
 
 def _capacity(initial: int, expected_more: float) -> int:
@@ -388,13 +378,13 @@ class Simulation:
         rng = np.random.default_rng(config.seed)
         self.ctx = SimContext(config=config, rng=rng, sink=EventSink(self.encoder))
         self.slices = plan_slices(config, rng)
-        self.customers = _Customers(_capacity(config.initial_customers, _expected_signups(config)))
+        self._year_weight = float(day_weights(config.start_date, 365, config).sum())
+        self.customers = _Customers(_capacity(config.initial_customers, _expected_signups(config, self._year_weight)))
         self.products = _Products(
             _capacity(config.initial_products, config.initial_products * 0.15 * config.days / 365)
         )
         self.campaigns = campaigns_for(config)
         self.calendar = CampaignCalendar(self.campaigns, rng)
-        self._year_weight = float(day_weights(config.start_date, 365, config).sum())
         self._slice_start = config.start_us
         self._for_sale: tuple[np.ndarray, np.ndarray] | None = None  # active product ids, cumulative popularity
         empty = np.zeros(0, np.int64)
