@@ -1,6 +1,6 @@
 """The memory-bounding pieces give exactly what building everything at once gives: Debezium lines built per
 range, newline-terminated pieces, rolling files that never split a batch, spilled events read back in order, and
-the jemalloc pool switch that leaves a user's choice alone."""
+the jemalloc pool switch that leaves a user's choice alone; an interrupted run stops its router thread first."""
 
 from __future__ import annotations
 
@@ -102,3 +102,36 @@ def test_the_pool_switch_leaves_a_chosen_pool_alone(monkeypatch: pytest.MonkeyPa
         assert pa.default_memory_pool().backend_name == expected
     finally:
         pa.set_memory_pool(previous)
+
+
+def test_an_interrupted_run_stops_the_router_before_closing_its_encoder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer failing mid-run surfaces its error; the router thread (which encodes with the run's DuckDB
+    connection) is stopped first: closing the encoder under a running encode corrupted the heap."""
+    import threading
+
+    from generator import run
+    from generator.encoding import Encoder
+
+    routers_alive_at_close: list[int] = []
+    close = Encoder.close
+
+    def close_and_record(self: Encoder) -> None:
+        routers_alive_at_close.append(sum(t.name.startswith("generator-route") for t in threading.enumerate()))
+        if routers_alive_at_close[-1] == 0:  # else closing would block or corrupt memory: the assert below fails
+            close(self)
+
+    writes = 0
+
+    def failing_write(self: object, lines: pa.Table) -> None:
+        nonlocal writes
+        writes += 1
+        if writes == 3:
+            raise OSError("disk full")
+
+    monkeypatch.setattr(Encoder, "close", close_and_record)
+    monkeypatch.setattr(run.DynamoDBWriter, "write", failing_write)
+    with pytest.raises(OSError, match="disk full"):
+        run.generate_local(SimulationConfig(seed=7, scale=0.02, days=31, orders_per_slice=1000), tmp_path)
+    assert routers_alive_at_close == [0]
