@@ -5,6 +5,7 @@ Row-by-row json.dumps tops out around 200k rows/s; DuckDB encodes millions of ro
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,17 @@ DYNAMODB_KEYS: dict[str, tuple[str, str]] = {
     "carts": ("'CART#' || cart_id", "'META'"),
     "cart_items": ("'CART#' || cart_id", "'ITEM#' || product_id"),
 }
+# DynamoDB write requests travel as typed rows until they are written (generator/events.py): a dense union whose
+# members are "unencoded" (null: rows-only runs), then a put and a delete per table, each the table's contract row
+# as a struct (a delete encodes only its key).
+UNENCODED = 0
+DYNAMODB_WRITES: tuple[tuple[str, str], ...] = tuple((table, op) for table in DYNAMODB_KEYS for op in ("put", "delete"))
+DYNAMODB_ITEM = pa.dense_union(
+    [pa.field("unencoded", pa.null())]
+    + [pa.field(f"{table}:{op}", pa.struct(get_table(table).arrow_schema())) for table, op in DYNAMODB_WRITES],
+    type_codes=list(range(len(DYNAMODB_WRITES) + 1)),
+)
+DYNAMODB_LINES_PER_PIECE = 50_000  # write requests encoded at a time, after the sort (~17 MB of JSON)
 
 
 def _q(name: str) -> str:
@@ -94,12 +106,12 @@ class Encoder:
     def close(self) -> None:
         self._con.close()
 
-    def _run(self, sql: str, rows: pa.Table) -> pa.ChunkedArray:
-        """Runs `sql` over `rows` in batches of ENCODE_BATCH rows (bounded DuckDB result buffers). The result
-        chunks are not concatenated (the router combines each slice's events once)."""
+    def _run(self, sql: str, rows: pa.Table, batch: int = ENCODE_BATCH) -> pa.ChunkedArray:
+        """Runs `sql` over `rows` in batches of `batch` rows (bounded DuckDB result buffers). The result chunks are
+        not concatenated (the router combines each slice's events once)."""
         chunks: list[pa.Array] = []
-        for offset in range(0, max(rows.num_rows, 1), ENCODE_BATCH):
-            self._con.register("rows_", rows.slice(offset, ENCODE_BATCH))
+        for offset in range(0, max(rows.num_rows, 1), batch):
+            self._con.register("rows_", rows.slice(offset, batch))
             try:
                 result = self._con.execute(sql).fetch_arrow_table()
             finally:
@@ -122,28 +134,61 @@ class Encoder:
         sql = self._cached("landing", table, lambda: f"SELECT {_struct(table, text_value)} FROM rows_")
         return self._run(sql, rows)
 
-    def dynamodb_puts(self, table: str, rows: pa.Table) -> pa.ChunkedArray:
-        """`{"op":"put","item":{...}}` lines: pk, sk, entity and every non-null contract column."""
+    def _dynamodb_sql(self, table: str, op: str, end: str) -> str:
+        """A put: `{"op":"put","item":{...}}` with pk, sk, entity and every non-null contract column; a delete:
+        `{"op":"delete","key":{...}}`; each followed by `end` (a SQL string expression)."""
 
         def build() -> str:
             pk, sk = DYNAMODB_KEYS[table]
+            keys = f"""'{{"pk":{{"S":' || to_json({pk}) || '}},"sk":{{"S":' || to_json({sk}) || '}}'"""
+            if op == "delete":
+                return f"""SELECT '{{"op":"delete","key":' || {keys} || '}}}}' || {end} FROM rows_"""
             attributes = " || ".join(_dynamodb_attribute(c.name, c.type) for c in get_table(table).columns)
             return (
-                f"""SELECT '{{"op":"put","item":{{"pk":{{"S":' || to_json({pk}) || '}},"sk":{{"S":' """
-                f"""|| to_json({sk}) || '}},"entity":{{"S":"{table}"}}' || {attributes} || '}}}}' FROM rows_"""
+                f"""SELECT '{{"op":"put","item":' || {keys} || ',"entity":{{"S":"{table}"}}' || {attributes} """
+                f"""|| '}}}}' || {end} FROM rows_"""
             )
 
-        return self._run(self._cached("dynamodb_put", table, build), rows)
+        return self._cached(f"dynamodb_{op}{end}", table, build)
 
-    def dynamodb_deletes(self, table: str, rows: pa.Table) -> pa.ChunkedArray:
-        def build() -> str:
-            pk, sk = DYNAMODB_KEYS[table]
-            return (
-                f"""SELECT '{{"op":"delete","key":{{"pk":{{"S":' || to_json({pk}) || '}},"sk":{{"S":' """
-                f"""|| to_json({sk}) || '}}}}}}' FROM rows_"""
-            )
+    def dynamodb_lines(self, items: pa.UnionArray, terminated: bool = False) -> pa.Array:
+        """The JSON lines of `DYNAMODB_ITEM` values (typed rows, any mix of tables and ops), in their order, each
+        followed by a newline if `terminated` (written as they are, see writers/lines.py). One query per member present
+        (~3 ms each, mostly planning: pieces of DYNAMODB_LINES_PER_PIECE keep them few). Call it on pieces
+        (`dynamodb_pieces`): it holds up to three copies of the piece's lines (DuckDB's, combined, reordered)."""
+        # from the buffers: pyarrow's `UnionArray.offsets` ignores the array's slice offset
+        _, code_buffer, offset_buffer = items.buffers()[:3]
+        codes = np.frombuffer(code_buffer, np.int8, count=len(items), offset=items.offset)
+        offsets = np.frombuffer(offset_buffer, np.int32, count=len(items), offset=4 * items.offset)
+        positions, parts = [], []
+        for code in np.unique(codes).tolist():
+            if code == UNENCODED:
+                raise ValueError("DynamoDB writes of a rows-only simulation (encode=False) have no JSON")
+            table, op = DYNAMODB_WRITES[code - 1]
+            at = np.flatnonzero(codes == code)
+            member, rows_at = items.field(code), offsets[at]  # the whole child: the values' offsets point into it
+            if (np.diff(rows_at) == 1).all():  # Arrow's take writes each member's rows in order: no copy needed
+                rows = pa.Table.from_struct_array(member.slice(int(rows_at[0]), len(rows_at)))
+            else:
+                rows = pa.Table.from_struct_array(member.take(pa.array(rows_at)))
+            positions.append(at)
+            sql = self._dynamodb_sql(table, op, "chr(10)" if terminated else "''")
+            parts.extend(self._run(sql, rows, batch=len(items)).chunks)
+        lines = pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+        del parts
+        if len(positions) > 1:  # back to the items' order
+            order = np.empty(len(codes), np.int64)
+            order[np.concatenate(positions)] = np.arange(len(codes))
+            lines = lines.take(pa.array(order))
+        return lines
 
-        return self._run(self._cached("dynamodb_delete", table, build), rows)
+
+def dynamodb_pieces(items: pa.ChunkedArray | pa.Array, rows: int = DYNAMODB_LINES_PER_PIECE) -> Iterator[pa.Array]:
+    """`items` in slices of at most `rows` values (slices of a dense union share its children: no copy)."""
+    chunks = items.chunks if isinstance(items, pa.ChunkedArray) else [items]
+    for chunk in chunks:
+        for first in range(0, len(chunk), rows):
+            yield chunk.slice(first, rows)
 
 
 def _text(values: np.ndarray) -> pa.Array:

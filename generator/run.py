@@ -85,11 +85,13 @@ def generate_local(config: SimulationConfig, out_dir: Path | str, progress: Prog
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _clear(out)
-    encoder = Encoder()
+    # One DuckDB connection per thread: the simulation's router thread encodes the Debezium and landing JSON with
+    # `encoder`, the DynamoDB writer (on this thread) the write requests with `dynamodb_encoder`.
+    encoder, dynamodb_encoder = Encoder(), Encoder()
     simulation = Simulation(config, encoder)
     cdc, dynamodb, landing, snapshot = (
         CdcWriter(out),
-        DynamoDBWriter(out),
+        DynamoDBWriter(out, dynamodb_encoder),
         LandingWriter(out),
         SnapshotWriter(out),
     )
@@ -117,6 +119,7 @@ def generate_local(config: SimulationConfig, out_dir: Path | str, progress: Prog
         dynamodb.close()
         snapshot.close()
         encoder.close()
+        dynamodb_encoder.close()
     cdc_events: dict[str, dict[str, int]] = {}
     for (table, op), n in sorted(cdc.counts.items()):
         cdc_events.setdefault(table, {})[op] = n

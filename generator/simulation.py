@@ -806,7 +806,7 @@ class Simulation:
         for k, (builds, (schema, keys)) in enumerate(zip(events, SINK_ORDERS, strict=True)):
             tables = built(builds)  # the deferred event tables and JSON encoding of this slice
             # one chunk: Arrow's take on a chunked table first concatenates its chunks (one more copy per take)
-            new = pa.concat_tables(tables).combine_chunks() if tables else schema.empty_table()
+            new = pa.concat_tables(tables).combine_chunks() if tables else pa.Table.from_batches([], schema)
             del tables
             # the target slice of each event; events before this slice's start (e.g. a session that began before
             # its order's slice) go out now, events after the end never

@@ -265,12 +265,14 @@ def simulation_events(config: SimulationConfig) -> Iterator[LiveEvent]:
     """Every event of the simulation for `config`, slice by slice, interleaved in emit order (change events
     keep their transaction order). Lazy: memory holds one slice."""
     import numpy as np
+    import pyarrow as pa
 
-    from generator.encoding import debezium_events
+    from generator.encoding import Encoder, debezium_events, dynamodb_pieces
     from generator.simulation import Simulation
     from generator.writers.cdc import FIRST_LSN, FIRST_TX
 
     simulation = Simulation(config)
+    dynamodb_encoder = Encoder()  # this thread's DuckDB connection (the simulation's router thread uses its own)
     next_lsn, next_tx = FIRST_LSN, FIRST_TX  # positions as `generate run` assigns them: the same events
     for output in simulation.run():
         cdc = debezium_events(output.cdc, next_lsn, next_tx)
@@ -289,7 +291,10 @@ def simulation_events(config: SimulationConfig) -> Iterator[LiveEvent]:
         offsets = np.concatenate([np.arange(n) for n in (cdc.num_rows, output.dynamodb.num_rows, landing.num_rows)])
         order = np.argsort(emit, kind="stable")  # stable: each source keeps its own order
         cdc_lines = cdc.column("line")
-        dynamodb_lines = output.dynamodb.column("line")
+        dynamodb_lines = pa.chunked_array(
+            [dynamodb_encoder.dynamodb_lines(items) for items in dynamodb_pieces(output.dynamodb.column("item"))],
+            pa.string(),
+        )
         landing_lines, landing_tables, landing_days = (landing.column(c) for c in ("line", "table", "day"))
         for kind, offset in zip(kinds[order].tolist(), offsets[order].tolist(), strict=True):
             if kind == 0:

@@ -12,9 +12,10 @@ import pyarrow.compute as pc
 LINES_PER_PIECE = 16_384  # newline-terminated copies are made piece by piece (a slice's JSON is ~100 MB)
 
 
-def _terminated(lines: pa.Array | pa.ChunkedArray) -> Iterator[memoryview]:
+def _terminated(lines: pa.Array | pa.ChunkedArray, terminated: bool = False) -> Iterator[memoryview]:
     """The UTF-8 bytes of all values, each followed by a newline, as views of Arrow buffers (no Python copies),
-    a piece of LINES_PER_PIECE lines at a time, so the terminated copy stays small."""
+    a piece of LINES_PER_PIECE lines at a time, so the terminated copy stays small. `terminated`: the values end
+    with their newline already (no copy at all)."""
     chunks = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
     pieces = (
         chunk.slice(first, LINES_PER_PIECE) for chunk in chunks for first in range(0, len(chunk), LINES_PER_PIECE)
@@ -22,11 +23,12 @@ def _terminated(lines: pa.Array | pa.ChunkedArray) -> Iterator[memoryview]:
     for piece in pieces:
         if piece.null_count:
             raise ValueError("cannot write null lines")
-        terminated = pc.binary_join_element_wise(piece, pa.scalar(""), "\n")  # value + "\n" + ""
-        if terminated.type != pa.string():
-            terminated = terminated.cast(pa.string())
-        _, offsets, data = terminated.buffers()
-        bounds = np.frombuffer(offsets, dtype=np.int32, count=len(terminated) + 1, offset=terminated.offset * 4)
+        if not terminated:
+            piece = pc.binary_join_element_wise(piece, pa.scalar(""), "\n")  # value + "\n" + ""
+        if piece.type != pa.string():
+            piece = piece.cast(pa.string())
+        _, offsets, data = piece.buffers()
+        bounds = np.frombuffer(offsets, dtype=np.int32, count=len(piece) + 1, offset=piece.offset * 4)
         yield memoryview(data)[bounds[0] : bounds[-1]]
 
 
@@ -35,8 +37,8 @@ def line_bytes(lines: pa.Array | pa.ChunkedArray) -> bytes:
     return b"".join(_terminated(lines))
 
 
-def write_lines(handle: BinaryIO, lines: pa.Array | pa.ChunkedArray) -> int:
-    for view in _terminated(lines):
+def write_lines(handle: BinaryIO, lines: pa.Array | pa.ChunkedArray, terminated: bool = False) -> int:
+    for view in _terminated(lines, terminated):
         handle.write(view)
     return len(lines)
 
@@ -54,8 +56,9 @@ class RollingJsonl:
         self._rows_in_file = 0
         self._handle: BinaryIO | None = None
 
-    def write(self, lines: pa.Array | pa.ChunkedArray | Iterable[pa.Array]) -> None:
-        """One batch of lines (or its parts, built one after the other): a batch never spans two files."""
+    def write(self, lines: pa.Array | pa.ChunkedArray | Iterable[pa.Array], terminated: bool = False) -> None:
+        """One batch of lines (or its parts, built one after the other): a batch never spans two files.
+        `terminated`: the values end with their newline already."""
         parts = [lines] if isinstance(lines, pa.Array | pa.ChunkedArray) else lines
         in_batch = False
         for part in parts:
@@ -65,7 +68,7 @@ class RollingJsonl:
                 self._open_next()
             in_batch = True
             assert self._handle is not None
-            self._rows_in_file += write_lines(self._handle, part)
+            self._rows_in_file += write_lines(self._handle, part, terminated)
 
     def _open_next(self) -> None:
         self.close()

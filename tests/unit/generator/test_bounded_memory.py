@@ -13,7 +13,7 @@ import pytest
 from generator import memory
 from generator.config import SimulationConfig
 from generator.encoding import debezium_events, debezium_lines, debezium_positions
-from generator.events import CDC_SCHEMA, DYNAMODB_SCHEMA
+from generator.events import CDC_SCHEMA, DYNAMODB_SCHEMA, dynamodb_items
 from generator.simulation import Simulation
 from generator.writers.lines import LINES_PER_PIECE, RollingJsonl, line_bytes
 
@@ -70,7 +70,7 @@ def test_waiting_events_come_back_in_the_order_they_were_spilled(tmp_path: Path)
     def table(first: int) -> pa.Table:
         rows = np.arange(first, first + n)
         return pa.Table.from_arrays(
-            [pa.array(rows), pa.array(rows), pa.array([f"t{i}" for i in rows]), pa.array([str(i) for i in rows])],
+            [pa.array(rows), pa.array(rows), pa.array([f"t{i}" for i in rows]), dynamodb_items(None, "put", None, n)],
             schema=DYNAMODB_SCHEMA,
         )
 
@@ -107,8 +107,8 @@ def test_the_pool_switch_leaves_a_chosen_pool_alone(monkeypatch: pytest.MonkeyPa
 def test_an_interrupted_run_stops_the_router_before_closing_its_encoder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A writer failing mid-run surfaces its error; the router thread (which encodes with the run's DuckDB
-    connection) is stopped first: closing the encoder under a running encode corrupted the heap."""
+    """A writer failing mid-run surfaces its error; the router thread (which encodes with one of the run's DuckDB
+    connections) is stopped first: closing an encoder under a running encode corrupted the heap."""
     import threading
 
     from generator import run
@@ -134,4 +134,4 @@ def test_an_interrupted_run_stops_the_router_before_closing_its_encoder(
     monkeypatch.setattr(run.DynamoDBWriter, "write", failing_write)
     with pytest.raises(OSError, match="disk full"):
         run.generate_local(SimulationConfig(seed=7, scale=0.02, days=31, orders_per_slice=1000), tmp_path)
-    assert routers_alive_at_close == [0]
+    assert routers_alive_at_close == [0, 0]  # both encoders (the router's and the DynamoDB writer's)
