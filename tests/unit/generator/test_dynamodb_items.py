@@ -5,6 +5,7 @@ union was built, sorted (Arrow's take), spilled (IPC) or sliced."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +37,10 @@ def _cart_items(n: int) -> pa.Table:
 
 
 @pytest.fixture(scope="module")
-def encoder() -> Encoder:
-    return Encoder()
+def encoder() -> Iterator[Encoder]:
+    encoder = Encoder()
+    yield encoder
+    encoder.close()
 
 
 def _writes() -> tuple[pa.Table, list[tuple[str, str, int]]]:
@@ -85,8 +88,8 @@ def _check(line: str, table: str, op: str, i: int) -> None:
 def test_typed_writes_encode_in_the_items_order_piece_by_piece(encoder: Encoder) -> None:
     writes, expected = _writes()
     for size in (7, 64, 1_000):  # pieces that start inside the union (its slice offset matters)
-        lines = [line for piece in dynamodb_pieces(writes.column("item"), size) for line in
-                 encoder.dynamodb_lines(piece).to_pylist()]  # fmt: skip
+        pieces = dynamodb_pieces(writes.column("item"), size)
+        lines = [line for piece in pieces for line in encoder.dynamodb_lines(piece).to_pylist()]
         assert len(lines) == len(expected)
         for line, (table, op, i) in zip(lines, expected, strict=True):
             _check(line, table, op, i)
