@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from array import array
 from collections import defaultdict
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,8 +34,8 @@ from generator.encoding import Encoder
 from generator.entities import (
     SEGMENT_CAMPAIGN_PROPENSITY,
     SEGMENT_ORDER_WEIGHT,
-    SEGMENT_SHARE,
     CampaignCalendar,
+    InitialCustomers,
     campaigns_for,
     customer_country_index,
     customer_rows,
@@ -144,116 +144,150 @@ class _Growable:
 
 
 SEGMENT_BITS = 0b111  # a customer's state byte: segment (0-4) ...
-ERASABLE = 0b1000  # ... will request erasure (never changes, orders or browses) ...
-ERASED = 0b10000  # ... has been erased ...
-CHANGED = 0b100000  # ... has changed since sign-up (its updated time is in _Customers.changed_at)
+ERASABLE = 0b1000  # ... and whether the customer will request erasure (never changes, orders or browses)
 # chance weight to be drawn for an order, by state byte: one lookup instead of segment weight and erasable flag
 ORDER_WEIGHT_BY_STATE = np.array(
     [
         0.0 if state & ERASABLE or state & SEGMENT_BITS >= len(SEGMENT_ORDER_WEIGHT)
         else float(SEGMENT_ORDER_WEIGHT[state & SEGMENT_BITS])
-        for state in range(2 * CHANGED)
+        for state in range(2 * ERASABLE)
     ]
 )  # fmt: skip
 
 
 class _Customers:
-    """11 bytes per customer, preallocated: a state byte (segment and flags), the address version (uint16) and the
-    created time; full rows are rebuilt by entities.customer_rows. The updated time equals the created time until
-    a customer changes: only changed customers have it stored (sorted ids and times, 16 bytes each; ~3% of the
-    customers change per month). The erasure time is kept only for the ~1% of customers who will request erasure
-    (ids ascending, as they are added)."""
+    """Customer state, without a column per customer of the initial base: their starting attributes are hashes
+    of (seed, id) (entities.InitialCustomers), so only what deviates from them is stored, and memory does not grow
+    with the size of the base:
+    - sign-ups during the run (ids after the initial base): a state byte and the created time, preallocated;
+    - customers who changed (~3% a month): sorted ids with their segment, address version and last change time;
+    - the erased ids, and the ids and erasure times of the ~1% who will request erasure (ids ascending).
+    Full rows are rebuilt by entities.customer_rows."""
 
-    def __init__(self, capacity: int) -> None:
-        self._columns = _Growable({"state": np.uint8, "address_version": np.uint16, "created_us": np.int64}, capacity)
-        self.changed_ids = np.zeros(0, np.int64)  # ascending
-        self.changed_at = np.zeros(0, np.int64)  # the last change of each, aligned with changed_ids
-        self.erasable_ids = np.zeros(0, np.int64)
-        self.erase_at = np.zeros(0, np.int64)  # aligned with erasable_ids
+    def __init__(self, config: SimulationConfig, signup_capacity: int) -> None:
+        self.initial = InitialCustomers(config.seed, config.initial_customers, config.start_us, config.erasure_fraction)
+        self._signups = _Growable({"state": np.uint8, "created_us": np.int64}, signup_capacity)
+        self._changed: dict[str, np.ndarray] = {
+            "id": np.zeros(0, np.int64),  # ascending
+            "segment": np.zeros(0, np.uint8),
+            "address_version": np.zeros(0, np.uint16),
+            "at": np.zeros(0, np.int64),  # the last change
+        }
+        self._bits = np.zeros(0, np.uint8)  # see _changed_bits
+        self._erased = np.zeros(0, np.int64)  # ascending
+        erasable = [ids[self.initial.segment_and_erasable(ids)[1]] for ids in self.id_chunks(1, self.initial.count + 1)]
+        self.erasable_ids = np.concatenate(erasable) if erasable else np.zeros(0, np.int64)
+        self.erase_at = self.initial.erasure_us(self.erasable_ids)  # aligned with erasable_ids
 
     def __len__(self) -> int:
-        return self._columns.n
+        return self.initial.count + self._signups.n
+
+    @staticmethod
+    def id_chunks(first: int, stop: int) -> Iterator[np.ndarray]:
+        """Ids first..stop-1 in pieces of ENTITY_CHUNK."""
+        for start in range(first, stop, ENTITY_CHUNK):
+            yield np.arange(start, min(start + ENTITY_CHUNK, stop), dtype=np.int64)
+
+    def _at_start(self, ids: np.ndarray, column: str, from_hash: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """A value at sign-up: hashed for the initial base, stored for the sign-ups (hashing all and overwriting
+        the sign-ups' is cheaper than splitting the ids)."""
+        values = from_hash(ids)
+        signup = np.flatnonzero(ids > self.initial.count)
+        values[signup] = self._signups.view(column)[ids[signup] - self.initial.count - 1]
+        return values
+
+    def _hashed_state(self, ids: np.ndarray) -> np.ndarray:
+        segment, erasable = self.initial.segment_and_erasable(ids)
+        return segment | np.where(erasable, np.uint8(ERASABLE), np.uint8(0))
+
+    def _changed_bits(self) -> np.ndarray:
+        """A bit per customer id: whether it is in the changed map (a cheap test before a binary search: the order
+        sampler looks up ~3 candidates per order; 1 bit per customer, grown with the sign-ups)."""
+        needed = (len(self) >> 3) + 1
+        if len(self._bits) < needed:
+            self._bits = np.concatenate([self._bits, np.zeros(needed + needed // 2 - len(self._bits), np.uint8)])
+        return self._bits
+
+    def _find_changed(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of `ids` (indices) are in the changed map, and where."""
+        which = np.flatnonzero((self._changed_bits()[ids >> 3] >> (ids & 7)) & 1)
+        return which, np.searchsorted(self._changed["id"], ids[which])
+
+    def _changed_or(self, ids: np.ndarray, column: str, unchanged: np.ndarray) -> np.ndarray:
+        which, position = self._find_changed(ids)
+        unchanged[which] = self._changed[column][position]
+        return unchanged
 
     def _state(self, ids: np.ndarray) -> np.ndarray:
-        return self._columns.view("state")[ids - 1]
+        state = self._at_start(ids, "state", self._hashed_state)
+        which, position = self._find_changed(ids)
+        state[which] = (state[which] & ~np.uint8(SEGMENT_BITS)) | self._changed["segment"][position]
+        return state
 
     def segment(self, ids: np.ndarray) -> np.ndarray:
         return (self._state(ids) & SEGMENT_BITS).astype(np.int64)
 
     def erasable(self, ids: np.ndarray) -> np.ndarray:
-        return (self._state(ids) & ERASABLE) != 0
+        return (self._at_start(ids, "state", self._hashed_state) & ERASABLE) != 0
 
     def order_weight(self, ids: np.ndarray) -> np.ndarray:
         return ORDER_WEIGHT_BY_STATE[self._state(ids)]
 
     def address_version(self, ids: np.ndarray) -> np.ndarray:
-        return self._columns.view("address_version")[ids - 1].astype(np.int64)
+        return self._changed_or(ids, "address_version", np.zeros(len(ids), np.int64))
 
     def created_us(self, ids: np.ndarray) -> np.ndarray:
-        return self._columns.view("created_us")[ids - 1]
+        return self._at_start(ids, "created_us", self.initial.created_us)
 
-    def alive_ids(self) -> np.ndarray:
-        return np.flatnonzero((self._columns.view("state") & ERASED) == 0) + 1
+    def updated_us(self, ids: np.ndarray) -> np.ndarray:
+        return self._changed_or(ids, "at", self.created_us(ids))
+
+    def alive_ids(self, first: int, stop: int) -> np.ndarray:
+        """Ids first..stop-1 that have not been erased."""
+        ids = np.arange(first, stop, dtype=np.int64)
+        return ids[~np.isin(ids, self._erased, assume_unique=True)]
 
     def add(self, created: np.ndarray, erasable: np.ndarray, erase_at: np.ndarray) -> np.ndarray:
-        """New customers of segment 0 ("new"); `erase_at` counts where `erasable`."""
+        """Sign-ups, of segment 0 ("new"); `erase_at` counts where `erasable`."""
         first = len(self) + 1
         ids = np.arange(first, first + len(created), dtype=np.int64)
         state = np.where(erasable, ERASABLE, 0).astype(np.uint8)
-        self._columns.extend(len(ids), {"state": state, "created_us": created})
-        self.add_erasures(ids[erasable], erase_at[erasable])
+        self._signups.extend(len(ids), {"state": state, "created_us": created})
+        self.erasable_ids = _append(self.erasable_ids, ids[erasable])
+        self.erase_at = _append(self.erase_at, erase_at[erasable])
         return ids
 
-    def add_blank(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """`n` customers whose columns the caller fills in place: returns their (state, created) views (the
-        initial base is drawn attribute by attribute, so no n-sized temporaries are needed)."""
-        first = self._columns.n
-        self._columns.extend(n, {})
-        return self._columns.view("state")[first:], self._columns.view("created_us")[first:]
-
-    def updated_us(self, ids: np.ndarray) -> np.ndarray:
-        updated = self._columns.view("created_us")[ids - 1]  # a copy (fancy indexing)
-        changed = (self._state(ids) & CHANGED) != 0
-        if changed.any():
-            updated[changed] = self.changed_at[np.searchsorted(self.changed_ids, ids[changed])]
-        return updated
-
-    def add_erasures(self, ids: np.ndarray, erase_at: np.ndarray) -> None:
-        self.erasable_ids = _append(self.erasable_ids, ids)
-        self.erase_at = _append(self.erase_at, erase_at)
-
     def change(self, ids: np.ndarray, address_change: np.ndarray, segment: np.ndarray, when: np.ndarray) -> None:
-        """Address and/or segment changes of distinct customers `ids` at `when`."""
-        i = ids - 1
-        version = self._columns.view("address_version")
-        if len(i) and int(version[i].max()) + 1 > np.iinfo(version.dtype).max:
+        """Address and/or segment changes of distinct customers `ids` (ascending) at `when`."""
+        version = self.address_version(ids) + address_change
+        if len(version) and int(version.max()) > np.iinfo(np.uint16).max:
             raise OverflowError("a customer's address version exceeds 65535 changes")
-        version[i] += address_change.astype(version.dtype)
-        state = self._columns.view("state")
-        state[i] = (state[i] & ~np.uint8(SEGMENT_BITS)) | segment.astype(np.uint8) | np.uint8(CHANGED)
-        # the changed-time map: overwrite those already in it, insert the others (ids are distinct and ascending)
-        position = np.searchsorted(self.changed_ids, ids)
-        known = position < len(self.changed_ids)
-        known[known] = self.changed_ids[position[known]] == ids[known]
-        self.changed_at[position[known]] = when[known]
-        self.changed_ids = np.insert(self.changed_ids, position[~known], ids[~known])
-        self.changed_at = np.insert(self.changed_at, position[~known], when[~known])
+        # overwrite those already in the map, insert the others
+        position = np.searchsorted(self._changed["id"], ids)
+        found = position < len(self._changed["id"])
+        found[found] = self._changed["id"][position[found]] == ids[found]
+        bits = self._changed_bits()
+        np.bitwise_or.at(bits, ids >> 3, (1 << (ids & 7)).astype(np.uint8))
+        values = {"id": ids, "segment": segment, "address_version": version, "at": when}
+        for name, column in self._changed.items():
+            column[position[found]] = values[name][found]
+            self._changed[name] = np.insert(column, position[~found], values[name][~found])
 
     def erase(self, ids: np.ndarray) -> None:
-        self._columns.view("state")[ids - 1] |= np.uint8(ERASED)
+        self._erased = np.union1d(self._erased, ids)
 
     def leaving(self, t0: int, t1: int) -> np.ndarray:
         """Ids (ascending) of the customers whose erasure request falls into [t0, t1)."""
         ids = self.erasable_ids[(self.erase_at >= t0) & (self.erase_at < t1)]
-        return ids[(self._state(ids) & ERASED) == 0]
+        return ids[~np.isin(ids, self._erased, assume_unique=True)]
 
     def erasure_time(self, ids: np.ndarray) -> np.ndarray:
         return self.erase_at[np.searchsorted(self.erasable_ids, ids)]
 
     def rows(self, seed: int, ids: np.ndarray) -> pa.Table:
-        return customer_rows(
-            seed, ids, self.segment(ids), self.address_version(ids), self.created_us(ids), self.updated_us(ids)
-        )
+        created = self.created_us(ids)
+        updated = self._changed_or(ids, "at", created.copy())
+        return customer_rows(seed, ids, self.segment(ids), self.address_version(ids), created, updated)
 
 
 class _Products:
@@ -379,7 +413,7 @@ class Simulation:
         self.ctx = SimContext(config=config, rng=rng, sink=EventSink(self.encoder))
         self.slices = plan_slices(config, rng)
         self._year_weight = float(day_weights(config.start_date, 365, config).sum())
-        self.customers = _Customers(_capacity(config.initial_customers, _expected_signups(config, self._year_weight)))
+        self.customers = _Customers(config, _capacity(0, _expected_signups(config, self._year_weight)))
         self.products = _Products(
             _capacity(config.initial_products, config.initial_products * 0.15 * config.days / 365)
         )
@@ -494,31 +528,12 @@ class Simulation:
         chunks (the caller routes each) so that memory does not grow with the size of the customer base."""
         cfg, rng, ctx = self.config, self.ctx.rng, self.ctx
         start = cfg.start_us
-        n = cfg.initial_customers
-        # Each attribute is one run of consecutive draws, drawn chunk by chunk straight into the preallocated
-        # columns (the same values as drawing it at once, without n-sized temporaries: memory flat in the scale).
-        chunks = [(first, min(ENTITY_CHUNK, n - first)) for first in range(0, n, ENTITY_CHUNK)]
         c = self.customers
-        first_id = len(c) + 1
-        state, created = c.add_blank(n)
-        for first, k in chunks:
-            created[first : first + k] = start - rng.integers(DAY, 3 * 365 * DAY, k)
-        share = np.cumsum(SEGMENT_SHARE)
-        for first, k in chunks:
-            state[first : first + k] = np.minimum(np.searchsorted(share, rng.random(k), side="right"), 4)
-        for first, k in chunks:
-            state[first : first + k] |= np.where(rng.random(k) < cfg.erasure_fraction, ERASABLE, 0).astype(np.uint8)
-        for first, k in chunks:
-            erase_at = start + rng.exponential(45 * DAY, k).astype(np.int64)
-            erasable = (state[first : first + k] & ERASABLE) != 0
-            c.add_erasures(first_id + first + np.flatnonzero(erasable), erase_at[erasable])
-        del state, created
-        for first, k in chunks:
-            ids = np.arange(first_id + first, first_id + first + k, dtype=np.int64)
+        for ids in c.id_chunks(1, c.initial.count + 1):  # attributes hashed from (seed, id): nothing drawn
             rows = c.rows(ctx.seed, ids)
-            ctx.sink.change("customers", "r", start, np.full(k, SNAPSHOT_TX), first + np.arange(k), start, after=rows)
+            ctx.sink.change("customers", "r", start, np.full(len(ids), SNAPSHOT_TX), ids - 1, start, after=rows)
             keep = ~c.erasable(ids)
-            self._web_users_for(ids[keep], c.created_us(ids)[keep], start)
+            self._web_users_for(ids[keep], c.created_us(ids[keep]), start)
             yield None
 
         m = cfg.initial_products
@@ -850,9 +865,8 @@ class Simulation:
         """Entity tables whose rows change until the end (customers without the erased, products, campaigns),
         in chunks."""
         c = self.customers
-        alive = c.alive_ids()
-        for first in range(0, len(alive), ENTITY_CHUNK):
-            yield "customers", c.rows(self.config.seed, alive[first : first + ENTITY_CHUNK])
+        for ids in c.id_chunks(1, len(c) + 1):
+            yield "customers", c.rows(self.config.seed, c.alive_ids(int(ids[0]), int(ids[-1]) + 1))
         product_ids = np.arange(1, len(self.products) + 1)
         for first in range(0, len(product_ids), ENTITY_CHUNK):
             yield "products", self.products.rows(self.config.seed, product_ids[first : first + ENTITY_CHUNK])
