@@ -419,7 +419,7 @@ class Simulation:
         )
         self.campaigns = campaigns_for(config)
         self.calendar = CampaignCalendar(self.campaigns, rng)
-        self._slice_start = config.start_us
+        self._known_products = 0  # products created before the current slice (ids 1..n): for sale in it
         self._for_sale: tuple[np.ndarray, np.ndarray] | None = None  # active product ids, cumulative popularity
         empty = np.zeros(0, np.int64)
         self._price_changes: tuple[np.ndarray, np.ndarray, np.ndarray] = (empty, empty, empty)
@@ -602,7 +602,7 @@ class Simulation:
     # ------------------------------------------------------------------ one slice
     def _simulate_slice(self, s: Slice, window: tuple[int, int]) -> int:
         t0, t1 = window
-        self._slice_start = t0
+        self._known_products = len(self.products)  # products are added in creation order, slice by slice
         cfg, ctx, rng = self.config, self.ctx, self.ctx.rng
         days = s.days
         weights = day_weights(cfg.start_date + timedelta(days=s.first_day), s.segments[-1].day - s.first_day + 1, cfg)
@@ -746,7 +746,7 @@ class Simulation:
         rng, p = self.ctx.rng, self.products
         if self._for_sale is None:  # once per slice, after its catalog changes
             # products added during this slice are not for sale before their insert is committed
-            active = np.flatnonzero(p.is_active & (p.created_us < self._slice_start))
+            active = np.flatnonzero(p.is_active[: self._known_products])
             self._for_sale = active, np.cumsum(p.popularity[active])
         active, cumulative = self._for_sale
         base = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right").clip(0, len(active) - 1)
@@ -760,9 +760,9 @@ class Simulation:
         cfg, ctx, rng, p = self.config, self.ctx, self.ctx.rng, self.products
         t0, t1 = window
         n_new = int(rng.poisson(cfg.initial_products * 0.15 * s.days / 365))
-        existing = np.flatnonzero(p.created_us < t0) + 1
-        n_changes = int(rng.poisson(len(existing) * 0.05 * s.days / 30))
-        changed = np.unique(existing[rng.integers(0, len(existing), n_changes)])
+        existing = len(p)  # all created before this slice (this slice's new products come below)
+        n_changes = int(rng.poisson(existing * 0.05 * s.days / 30))
+        changed = np.unique(1 + rng.integers(0, existing, n_changes))
         when = rng.integers(t0, t1, len(changed))
         before = p.rows(ctx.seed, changed)
         self._price_changes = (changed, when, p.price_cents[changed - 1].copy())
