@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -144,43 +144,51 @@ class _Growable:
 
 
 SEGMENT_BITS = 0b111  # a customer's state byte: segment (0-4) ...
-ERASABLE = 0b1000  # ... and whether the customer will request erasure (never changes, orders or browses)
+ERASABLE = 0b1000  # ... will request erasure (never changes, orders or browses) ...
+ERASED = 0b10000  # ... has been erased ...
+CHANGED = 0b100000  # ... has changed since sign-up (address version and updated time in _Customers._changed)
 # chance weight to be drawn for an order, by state byte: one lookup instead of segment weight and erasable flag
 ORDER_WEIGHT_BY_STATE = np.array(
     [
         0.0 if state & ERASABLE or state & SEGMENT_BITS >= len(SEGMENT_ORDER_WEIGHT)
         else float(SEGMENT_ORDER_WEIGHT[state & SEGMENT_BITS])
-        for state in range(2 * ERASABLE)
+        for state in range(2 * CHANGED)
     ]
 )  # fmt: skip
 
 
 class _Customers:
-    """Customer state, without a column per customer of the initial base: their starting attributes are hashes
-    of (seed, id) (entities.InitialCustomers), so only what deviates from them is stored, and memory does not grow
-    with the size of the base:
-    - sign-ups during the run (ids after the initial base): a state byte and the created time, preallocated;
-    - customers who changed (~3% a month): sorted ids with their segment, address version and last change time;
-    - the erased ids, and the ids and erasure times of the ~1% who will request erasure (ids ascending).
+    """One byte per customer (the state: segment and flags, preallocated); everything else is either a hash of
+    (seed, id) or stored only where it deviates from one:
+    - the initial base's starting attributes are hashes (entities.InitialCustomers); their state bytes are filled
+      from them once (the order sampler reads ~3 candidates' states per order: a lookup is ~5x cheaper than
+      hashing them again), the created times are hashed whenever needed;
+    - sign-ups during the run (ids after the initial base): the created time, preallocated;
+    - customers who changed (~3% a month): sorted ids with their address version and last change time;
+    - the ids and erasure times of the ~1% who will request erasure (ids ascending).
     Full rows are rebuilt by entities.customer_rows."""
 
     def __init__(self, config: SimulationConfig, signup_capacity: int) -> None:
         self.initial = InitialCustomers(config.seed, config.initial_customers, config.start_us, config.erasure_fraction)
-        self._signups = _Growable({"state": np.uint8, "created_us": np.int64}, signup_capacity)
+        self._state = _Growable({"state": np.uint8}, self.initial.count + signup_capacity)
+        self._signup_created = _Growable({"created_us": np.int64}, signup_capacity)
         self._changed: dict[str, np.ndarray] = {
             "id": np.zeros(0, np.int64),  # ascending
-            "segment": np.zeros(0, np.uint8),
             "address_version": np.zeros(0, np.uint16),
             "at": np.zeros(0, np.int64),  # the last change
         }
-        self._bits = np.zeros(0, np.uint8)  # see _changed_bits
-        self._erased = np.zeros(0, np.int64)  # ascending
-        erasable = [ids[self.initial.segment_and_erasable(ids)[1]] for ids in self.id_chunks(1, self.initial.count + 1)]
-        self.erasable_ids = np.concatenate(erasable) if erasable else np.zeros(0, np.int64)
+        self._state.extend(self.initial.count, {})
+        state = self._state.view("state")
+        erasable_ids = []
+        for ids in self.id_chunks(1, self.initial.count + 1):  # in pieces: no temporaries sized by the base
+            segment, erasable = self.initial.segment_and_erasable(ids)
+            state[ids - 1] = segment | np.where(erasable, np.uint8(ERASABLE), np.uint8(0))
+            erasable_ids.append(ids[erasable])
+        self.erasable_ids = np.concatenate(erasable_ids) if erasable_ids else np.zeros(0, np.int64)
         self.erase_at = self.initial.erasure_us(self.erasable_ids)  # aligned with erasable_ids
 
     def __len__(self) -> int:
-        return self.initial.count + self._signups.n
+        return self._state.n
 
     @staticmethod
     def id_chunks(first: int, stop: int) -> Iterator[np.ndarray]:
@@ -188,71 +196,48 @@ class _Customers:
         for start in range(first, stop, ENTITY_CHUNK):
             yield np.arange(start, min(start + ENTITY_CHUNK, stop), dtype=np.int64)
 
-    def _at_start(self, ids: np.ndarray, column: str, from_hash: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """A value at sign-up: hashed for the initial base, stored for the sign-ups (hashing all and overwriting
-        the sign-ups' is cheaper than splitting the ids)."""
-        values = from_hash(ids)
-        signup = np.flatnonzero(ids > self.initial.count)
-        values[signup] = self._signups.view(column)[ids[signup] - self.initial.count - 1]
-        return values
-
-    def _hashed_state(self, ids: np.ndarray) -> np.ndarray:
-        segment, erasable = self.initial.segment_and_erasable(ids)
-        return segment | np.where(erasable, np.uint8(ERASABLE), np.uint8(0))
-
-    def _changed_bits(self) -> np.ndarray:
-        """A bit per customer id: whether it is in the changed map (a cheap test before a binary search: the order
-        sampler looks up ~3 candidates per order; 1 bit per customer, grown with the sign-ups)."""
-        needed = (len(self) >> 3) + 1
-        if len(self._bits) < needed:
-            self._bits = np.concatenate([self._bits, np.zeros(needed + needed // 2 - len(self._bits), np.uint8)])
-        return self._bits
-
-    def _find_changed(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Which of `ids` (indices) are in the changed map, and where."""
-        which = np.flatnonzero((self._changed_bits()[ids >> 3] >> (ids & 7)) & 1)
-        return which, np.searchsorted(self._changed["id"], ids[which])
+    def _states(self, ids: np.ndarray) -> np.ndarray:
+        return self._state.view("state")[ids - 1]
 
     def _changed_or(self, ids: np.ndarray, column: str, unchanged: np.ndarray) -> np.ndarray:
-        which, position = self._find_changed(ids)
-        unchanged[which] = self._changed[column][position]
+        """`unchanged` with the values of the customers who changed replaced from the changed map."""
+        which = np.flatnonzero(self._states(ids) & CHANGED)
+        unchanged[which] = self._changed[column][np.searchsorted(self._changed["id"], ids[which])]
         return unchanged
 
-    def _state(self, ids: np.ndarray) -> np.ndarray:
-        state = self._at_start(ids, "state", self._hashed_state)
-        which, position = self._find_changed(ids)
-        state[which] = (state[which] & ~np.uint8(SEGMENT_BITS)) | self._changed["segment"][position]
-        return state
-
     def segment(self, ids: np.ndarray) -> np.ndarray:
-        return (self._state(ids) & SEGMENT_BITS).astype(np.int64)
+        return (self._states(ids) & SEGMENT_BITS).astype(np.int64)
 
     def erasable(self, ids: np.ndarray) -> np.ndarray:
-        return (self._at_start(ids, "state", self._hashed_state) & ERASABLE) != 0
+        return (self._states(ids) & ERASABLE) != 0
 
     def order_weight(self, ids: np.ndarray) -> np.ndarray:
-        return ORDER_WEIGHT_BY_STATE[self._state(ids)]
+        return ORDER_WEIGHT_BY_STATE[self._states(ids)]
 
     def address_version(self, ids: np.ndarray) -> np.ndarray:
         return self._changed_or(ids, "address_version", np.zeros(len(ids), np.int64))
 
     def created_us(self, ids: np.ndarray) -> np.ndarray:
-        return self._at_start(ids, "created_us", self.initial.created_us)
+        """Hashed for the initial base, stored for the sign-ups (hashing all and overwriting the sign-ups' is
+        cheaper than splitting the ids)."""
+        created = self.initial.created_us(ids)
+        signup = np.flatnonzero(ids > self.initial.count)
+        created[signup] = self._signup_created.view("created_us")[ids[signup] - self.initial.count - 1]
+        return created
 
     def updated_us(self, ids: np.ndarray) -> np.ndarray:
         return self._changed_or(ids, "at", self.created_us(ids))
 
     def alive_ids(self, first: int, stop: int) -> np.ndarray:
         """Ids first..stop-1 that have not been erased."""
-        ids = np.arange(first, stop, dtype=np.int64)
-        return ids[~np.isin(ids, self._erased, assume_unique=True)]
+        return first + np.flatnonzero((self._state.view("state")[first - 1 : stop - 1] & ERASED) == 0)
 
     def add(self, created: np.ndarray, erasable: np.ndarray, erase_at: np.ndarray) -> np.ndarray:
         """Sign-ups, of segment 0 ("new"); `erase_at` counts where `erasable`."""
         first = len(self) + 1
         ids = np.arange(first, first + len(created), dtype=np.int64)
-        state = np.where(erasable, ERASABLE, 0).astype(np.uint8)
-        self._signups.extend(len(ids), {"state": state, "created_us": created})
+        self._state.extend(len(ids), {"state": np.where(erasable, ERASABLE, 0).astype(np.uint8)})
+        self._signup_created.extend(len(ids), {"created_us": created})
         self.erasable_ids = _append(self.erasable_ids, ids[erasable])
         self.erase_at = _append(self.erase_at, erase_at[erasable])
         return ids
@@ -262,24 +247,24 @@ class _Customers:
         version = self.address_version(ids) + address_change
         if len(version) and int(version.max()) > np.iinfo(np.uint16).max:
             raise OverflowError("a customer's address version exceeds 65535 changes")
-        # overwrite those already in the map, insert the others
+        state = self._state.view("state")
+        state[ids - 1] = (state[ids - 1] & ~np.uint8(SEGMENT_BITS)) | segment.astype(np.uint8) | np.uint8(CHANGED)
+        # the changed map: overwrite those already in it, insert the others
         position = np.searchsorted(self._changed["id"], ids)
         found = position < len(self._changed["id"])
         found[found] = self._changed["id"][position[found]] == ids[found]
-        bits = self._changed_bits()
-        np.bitwise_or.at(bits, ids >> 3, (1 << (ids & 7)).astype(np.uint8))
-        values = {"id": ids, "segment": segment, "address_version": version, "at": when}
+        values = {"id": ids, "address_version": version, "at": when}
         for name, column in self._changed.items():
             column[position[found]] = values[name][found]
             self._changed[name] = np.insert(column, position[~found], values[name][~found])
 
     def erase(self, ids: np.ndarray) -> None:
-        self._erased = np.union1d(self._erased, ids)
+        self._state.view("state")[ids - 1] |= np.uint8(ERASED)
 
     def leaving(self, t0: int, t1: int) -> np.ndarray:
         """Ids (ascending) of the customers whose erasure request falls into [t0, t1)."""
         ids = self.erasable_ids[(self.erase_at >= t0) & (self.erase_at < t1)]
-        return ids[~np.isin(ids, self._erased, assume_unique=True)]
+        return ids[(self._states(ids) & ERASED) == 0]
 
     def erasure_time(self, ids: np.ndarray) -> np.ndarray:
         return self.erase_at[np.searchsorted(self.erasable_ids, ids)]
@@ -865,8 +850,8 @@ class Simulation:
         """Entity tables whose rows change until the end (customers without the erased, products, campaigns),
         in chunks."""
         c = self.customers
-        for ids in c.id_chunks(1, len(c) + 1):
-            yield "customers", c.rows(self.config.seed, c.alive_ids(int(ids[0]), int(ids[-1]) + 1))
+        for first in range(1, len(c) + 1, ENTITY_CHUNK):
+            yield "customers", c.rows(self.config.seed, c.alive_ids(first, min(first + ENTITY_CHUNK, len(c) + 1)))
         product_ids = np.arange(1, len(self.products) + 1)
         for first in range(0, len(product_ids), ENTITY_CHUNK):
             yield "products", self.products.rows(self.config.seed, product_ids[first : first + ENTITY_CHUNK])
