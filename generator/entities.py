@@ -40,6 +40,7 @@ DAY_US = 86_400_000_000
 # Salts keep the hash streams of different attributes independent.
 _NAME, _ADDRESS, _PHONE, _DOMAIN, _PRODUCT, _PRICE, _CAMPAIGN = range(1, 8)
 _START_STATE, _SIGNED_UP, _ERASURE = range(8, 11)  # the initial customer base
+_LISTED = 11  # the initial catalog
 
 
 def _weighted(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -145,6 +146,12 @@ class InitialCustomers:
         """When each customer requests erasure (meaningful for the erasable ones only)."""
         wait = -np.log1p(-unit(mix(self.seed, _ERASURE, ids))) * (45 * DAY_US)
         return self.start_us + wait.astype(np.int64)
+
+
+def initial_product_created_us(seed: int, ids: np.ndarray, start_us: int) -> np.ndarray:
+    """The initial catalog is recent: created 1-90 days before the start (the image backfill spans ~90 dt
+    partitions); a hash of (seed, id), so it is not stored."""
+    return start_us - DAY_US - pick(mix(seed, _LISTED, ids), 89 * DAY_US)
 
 
 @dataclass

@@ -39,6 +39,7 @@ from generator.entities import (
     campaigns_for,
     customer_country_index,
     customer_rows,
+    initial_product_created_us,
     product_attributes,
     product_rows,
 )
@@ -114,6 +115,18 @@ def _append(current: np.ndarray, more: np.ndarray) -> np.ndarray:
         if len(current)
         else more.astype(current.dtype)
     )
+
+
+def _upsert(table: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> None:
+    """Sparse columns keyed by the ascending `table["id"]`: the rows of `values["id"]` (distinct, ascending) are
+    overwritten where present and inserted otherwise."""
+    ids = values["id"]
+    position = np.searchsorted(table["id"], ids)
+    found = position < len(table["id"])
+    found[found] = table["id"][position[found]] == ids[found]
+    for name, column in table.items():
+        column[position[found]] = values[name][found]
+        table[name] = np.insert(column, position[~found], values[name][~found])
 
 
 class _Growable:
@@ -249,14 +262,7 @@ class _Customers:
             raise OverflowError("a customer's address version exceeds 65535 changes")
         state = self._state.view("state")
         state[ids - 1] = (state[ids - 1] & ~np.uint8(SEGMENT_BITS)) | segment.astype(np.uint8) | np.uint8(CHANGED)
-        # the changed map: overwrite those already in it, insert the others
-        position = np.searchsorted(self._changed["id"], ids)
-        found = position < len(self._changed["id"])
-        found[found] = self._changed["id"][position[found]] == ids[found]
-        values = {"id": ids, "address_version": version, "at": when}
-        for name, column in self._changed.items():
-            column[position[found]] = values[name][found]
-            self._changed[name] = np.insert(column, position[~found], values[name][~found])
+        _upsert(self._changed, {"id": ids, "address_version": version, "at": when})
 
     def erase(self, ids: np.ndarray) -> None:
         self._state.view("state")[ids - 1] |= np.uint8(ERASED)
@@ -276,47 +282,57 @@ class _Customers:
 
 
 class _Products:
-    """A few numbers per product, preallocated like the customers."""
+    """Per product the current price, whether it is for sale and its popularity (13 bytes, preallocated like the
+    customers). The created time is a hash of (seed, id) for the initial catalog and stored for products added
+    during the run; the updated time is stored only for products that changed (~5% a month, sorted ids)."""
 
-    def __init__(self, capacity: int) -> None:
-        self._columns = _Growable(
-            {
-                "price_cents": np.int64,
-                "is_active": np.bool_,
-                "created_us": np.int64,
-                "updated_us": np.int64,
-                "popularity": np.float64,
-            },
-            capacity,
-        )
+    def __init__(self, config: SimulationConfig, capacity: int) -> None:
+        self._seed, self._start_us, self._initial = config.seed, config.start_us, config.initial_products
+        self._columns = _Growable({"price_cents": np.int64, "is_active": np.bool_, "popularity": np.float32}, capacity)
+        self._added_created = _Growable({"created_us": np.int64}, capacity - self._initial)
+        self._updated: dict[str, np.ndarray] = {"id": np.zeros(0, np.int64), "at": np.zeros(0, np.int64)}
 
     # views of the first len(self) values: in-place updates write through
     price_cents = property(lambda self: self._columns.view("price_cents"))
     is_active = property(lambda self: self._columns.view("is_active"))
-    created_us = property(lambda self: self._columns.view("created_us"))
-    updated_us = property(lambda self: self._columns.view("updated_us"))
     popularity = property(lambda self: self._columns.view("popularity"))
 
     def __len__(self) -> int:
         return self._columns.n
 
     def add(self, price: np.ndarray, created: np.ndarray, popularity: np.ndarray) -> np.ndarray:
+        """Products in creation order: the initial catalog first (`created` as initial_created_us gives it)."""
         first = len(self) + 1
-        self._columns.extend(
-            len(price),
-            {
-                "price_cents": price,
-                "is_active": True,
-                "created_us": created,
-                "updated_us": created,
-                "popularity": popularity,
-            },
-        )
-        return np.arange(first, first + len(price), dtype=np.int64)
+        ids = np.arange(first, first + len(price), dtype=np.int64)
+        self._columns.extend(len(ids), {"price_cents": price, "is_active": True, "popularity": popularity})
+        added = ids > self._initial
+        self._added_created.extend(int(added.sum()), {"created_us": created[added]})
+        return ids
+
+    def initial_created_us(self, ids: np.ndarray) -> np.ndarray:
+        return initial_product_created_us(self._seed, ids, self._start_us)
+
+    def created_us(self, ids: np.ndarray) -> np.ndarray:
+        created = self.initial_created_us(ids)
+        added = np.flatnonzero(ids > self._initial)
+        created[added] = self._added_created.view("created_us")[ids[added] - self._initial - 1]
+        return created
+
+    def set_updated(self, ids: np.ndarray, when: np.ndarray) -> None:
+        """Changes of distinct products `ids` (ascending) at `when`."""
+        _upsert(self._updated, {"id": ids, "at": when})
+
+    def updated_us(self, ids: np.ndarray, created: np.ndarray) -> np.ndarray:
+        updated = created.copy()
+        position = np.searchsorted(self._updated["id"], ids)
+        found = position < len(self._updated["id"])
+        found[found] = self._updated["id"][position[found]] == ids[found]
+        updated[found] = self._updated["at"][position[found]]
+        return updated
 
     def rows(self, seed: int, ids: np.ndarray) -> pa.Table:
-        i = ids - 1
-        return product_rows(seed, ids, self.price_cents[i], self.is_active[i], self.created_us[i], self.updated_us[i])
+        i, created = ids - 1, self.created_us(ids)
+        return product_rows(seed, ids, self.price_cents[i], self.is_active[i], created, self.updated_us(ids, created))
 
 
 def _expected_signups(config: SimulationConfig, year_weight: float) -> float:
@@ -400,7 +416,7 @@ class Simulation:
         self._year_weight = float(day_weights(config.start_date, 365, config).sum())
         self.customers = _Customers(config, _capacity(0, _expected_signups(config, self._year_weight)))
         self.products = _Products(
-            _capacity(config.initial_products, config.initial_products * 0.15 * config.days / 365)
+            config, _capacity(config.initial_products, config.initial_products * 0.15 * config.days / 365)
         )
         self.campaigns = campaigns_for(config)
         self.calendar = CampaignCalendar(self.campaigns, rng)
@@ -511,7 +527,7 @@ class Simulation:
     def _initial_state(self) -> Iterator[None]:
         """The database as Debezium's initial snapshot sees it (op r): customers and the catalog. Emitted in
         chunks (the caller routes each) so that memory does not grow with the size of the customer base."""
-        cfg, rng, ctx = self.config, self.ctx.rng, self.ctx
+        cfg, ctx = self.config, self.ctx
         start = cfg.start_us
         c = self.customers
         for ids in c.id_chunks(1, c.initial.count + 1):  # attributes hashed from (seed, id): nothing drawn
@@ -522,11 +538,9 @@ class Simulation:
             yield None
 
         m = cfg.initial_products
-        p_created = start - rng.integers(DAY, 90 * DAY, m)  # a recent catalog: image backfill spans ~90 dt partitions
-        for first in range(0, m, PRODUCT_CHUNK):
-            self._add_products(
-                len(p_created[first : first + PRODUCT_CHUNK]), p_created[first : first + PRODUCT_CHUNK], "r", m
-            )
+        for first in range(1, m + 1, PRODUCT_CHUNK):
+            ids = np.arange(first, min(first + PRODUCT_CHUNK, m + 1), dtype=np.int64)
+            self._add_products(len(ids), self.products.initial_created_us(ids), "r", m)
             yield None
 
     def _web_users_for(self, customer_ids: np.ndarray, first_seen: np.ndarray, emit: np.ndarray | int) -> None:
@@ -732,7 +746,7 @@ class Simulation:
         if self._for_sale is None:  # once per slice, after its catalog changes
             # products added during this slice are not for sale before their insert is committed
             active = np.flatnonzero(p.is_active[: self._known_products])
-            self._for_sale = active, np.cumsum(p.popularity[active])
+            self._for_sale = active, np.cumsum(p.popularity[active], dtype=np.float64)
         active, cumulative = self._for_sale
         base = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right").clip(0, len(active) - 1)
         # distinct offsets: steps of 1..19, at most 5 steps < MIN_PRODUCTS active products
@@ -755,7 +769,7 @@ class Simulation:
         p.price_cents[changed - 1] = np.maximum(np.round(p.price_cents[changed - 1] * factor / 100) * 100 - 1, 99)
         retire = (rng.random(len(changed)) < 0.02) & (p.is_active.sum() > MIN_PRODUCTS + 20)
         p.is_active[changed[retire] - 1] = False
-        p.updated_us[changed - 1] = when
+        p.set_updated(changed, when)
         ctx.sink.change(
             "products", "u", when, self._tx_keys(len(changed)), 0, when, before=before, after=p.rows(ctx.seed, changed)
         )
