@@ -117,13 +117,18 @@ def _append(current: np.ndarray, more: np.ndarray) -> np.ndarray:
     )
 
 
+def _find(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where `ids` are (or would be inserted) in `sorted_ids`, and which of them are there."""
+    position = np.searchsorted(sorted_ids, ids)
+    found = position < len(sorted_ids)
+    found[found] = sorted_ids[position[found]] == ids[found]
+    return position, found
+
+
 def _upsert(table: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> None:
     """Sparse columns keyed by the ascending `table["id"]`: the rows of `values["id"]` (distinct, ascending) are
     overwritten where present and inserted otherwise."""
-    ids = values["id"]
-    position = np.searchsorted(table["id"], ids)
-    found = position < len(table["id"])
-    found[found] = table["id"][position[found]] == ids[found]
+    position, found = _find(table["id"], values["id"])
     for name, column in table.items():
         column[position[found]] = values[name][found]
         table[name] = np.insert(column, position[~found], values[name][~found])
@@ -324,9 +329,7 @@ class _Products:
 
     def updated_us(self, ids: np.ndarray, created: np.ndarray) -> np.ndarray:
         updated = created.copy()
-        position = np.searchsorted(self._updated["id"], ids)
-        found = position < len(self._updated["id"])
-        found[found] = self._updated["id"][position[found]] == ids[found]
+        position, found = _find(self._updated["id"], ids)
         updated[found] = self._updated["at"][position[found]]
         return updated
 
