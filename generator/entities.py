@@ -39,11 +39,17 @@ DAY_US = 86_400_000_000
 
 # Salts keep the hash streams of different attributes independent.
 _NAME, _ADDRESS, _PHONE, _DOMAIN, _PRODUCT, _PRICE, _CAMPAIGN = range(1, 8)
+_START_STATE, _SIGNED_UP, _ERASURE = range(8, 11)  # the initial customer base
+_LISTED = 11  # the initial catalog
 
 
 def _weighted(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
     cumulative = np.cumsum(weights) / np.sum(weights)
     return np.minimum(np.searchsorted(cumulative, u, side="right"), len(weights) - 1)
+
+
+# the segment of a hash's top 16 bits: SEGMENT_SHARE to within 1/65536, one lookup instead of a search
+_SEGMENT_BY_TOP_BITS = _weighted((np.arange(1 << 16) + 0.5) / (1 << 16), SEGMENT_SHARE).astype(np.uint8)
 
 
 def customer_country_index(seed: int, ids: np.ndarray, address_version: np.ndarray) -> np.ndarray:
@@ -111,6 +117,41 @@ def customer_rows(
             "updated_at": timestamps(updated_us),
         },
     )
+
+
+@dataclass(frozen=True)
+class InitialCustomers:
+    """The customer base a simulation starts with, ids 1..count. Each customer's starting attributes are hashes of
+    (seed, id), so the simulator stores none of them: the segment (SEGMENT_SHARE), whether the customer will
+    request erasure (`erasure_fraction`) and when (exponential, mean 45 days after the start), and the sign-up
+    time (uniform over the 3 years before the start, at least a day before it)."""
+
+    seed: int
+    count: int
+    start_us: int
+    erasure_fraction: float
+
+    def segment_and_erasable(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """From one hash (the order sampler asks for both): its top 16 bits pick the segment, its low 32 bits
+        decide whether the customer will request erasure."""
+        h = mix(self.seed, _START_STATE, ids)
+        segment = _SEGMENT_BY_TOP_BITS[(h >> np.uint64(48)).astype(np.int64)]
+        erasable = (h & np.uint64(0xFFFFFFFF)) < np.uint64(round(self.erasure_fraction * (1 << 32)))
+        return segment, erasable
+
+    def created_us(self, ids: np.ndarray) -> np.ndarray:
+        return self.start_us - DAY_US - pick(mix(self.seed, _SIGNED_UP, ids), 3 * 365 * DAY_US - DAY_US)
+
+    def erasure_us(self, ids: np.ndarray) -> np.ndarray:
+        """When each customer requests erasure (meaningful for the erasable ones only)."""
+        wait = -np.log1p(-unit(mix(self.seed, _ERASURE, ids))) * (45 * DAY_US)
+        return self.start_us + wait.astype(np.int64)
+
+
+def initial_product_created_us(seed: int, ids: np.ndarray, start_us: int) -> np.ndarray:
+    """The initial catalog is recent: created 1-90 days before the start (the image backfill spans ~90 dt
+    partitions); a hash of (seed, id), so it is not stored."""
+    return start_us - DAY_US - pick(mix(seed, _LISTED, ids), 89 * DAY_US)
 
 
 @dataclass

@@ -4,23 +4,30 @@ the simulator keeps only a few integers per customer and rebuilds full rows (bef
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_ADD = np.uint64(0x632BE59BD9B4E019)
+_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
 
 
 def mix(*parts: np.ndarray | int) -> np.ndarray:
     """splitmix64 of the combined parts, vectorised; returns uint64."""
     with np.errstate(over="ignore"):
-        h: np.ndarray = np.zeros((), dtype=np.uint64)
+        h: npt.NDArray[np.uint64] = np.zeros((), dtype=np.uint64)
         for part in parts:
-            h = (h ^ np.asarray(part).astype(np.uint64)) * _GOLDEN + np.uint64(0x632BE59BD9B4E019)
-            h = h ^ (h >> np.uint64(30))
-            h = h * _M1
-            h = h ^ (h >> np.uint64(27))
-            h = h * _M2
-            h = h ^ (h >> np.uint64(31))
+            # a new array (the parts are never modified), then updated in place: ~20% faster than a temporary
+            # per step
+            h = h ^ np.asarray(part).astype(np.uint64, copy=False)
+            h *= _GOLDEN
+            h += _ADD
+            h ^= h >> _S30
+            h *= _M1
+            h ^= h >> _S27
+            h *= _M2
+            h ^= h >> _S31
     return np.asarray(h, dtype=np.uint64)
 
 

@@ -34,11 +34,12 @@ from generator.encoding import Encoder
 from generator.entities import (
     SEGMENT_CAMPAIGN_PROPENSITY,
     SEGMENT_ORDER_WEIGHT,
-    SEGMENT_SHARE,
     CampaignCalendar,
+    InitialCustomers,
     campaigns_for,
     customer_country_index,
     customer_rows,
+    initial_product_created_us,
     product_attributes,
     product_rows,
 )
@@ -116,6 +117,23 @@ def _append(current: np.ndarray, more: np.ndarray) -> np.ndarray:
     )
 
 
+def _find(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where `ids` are (or would be inserted) in `sorted_ids`, and which of them are there."""
+    position = np.searchsorted(sorted_ids, ids)
+    found = position < len(sorted_ids)
+    found[found] = sorted_ids[position[found]] == ids[found]
+    return position, found
+
+
+def _upsert(table: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> None:
+    """Sparse columns keyed by the ascending `table["id"]`: the rows of `values["id"]` (distinct, ascending) are
+    overwritten where present and inserted otherwise."""
+    position, found = _find(table["id"], values["id"])
+    for name, column in table.items():
+        column[position[found]] = values[name][found]
+        table[name] = np.insert(column, position[~found], values[name][~found])
+
+
 class _Growable:
     """Columns preallocated for the expected number of entities (so their size is set once, from the config,
     instead of growing slice by slice); grown by half only if a run exceeds it. Pages not yet written are not
@@ -146,7 +164,7 @@ class _Growable:
 SEGMENT_BITS = 0b111  # a customer's state byte: segment (0-4) ...
 ERASABLE = 0b1000  # ... will request erasure (never changes, orders or browses) ...
 ERASED = 0b10000  # ... has been erased ...
-CHANGED = 0b100000  # ... has changed since sign-up (its updated time is in _Customers.changed_at)
+CHANGED = 0b100000  # ... has changed since sign-up (address version and updated time in _Customers._changed)
 # chance weight to be drawn for an order, by state byte: one lookup instead of segment weight and erasable flag
 ORDER_WEIGHT_BY_STATE = np.array(
     [
@@ -158,146 +176,166 @@ ORDER_WEIGHT_BY_STATE = np.array(
 
 
 class _Customers:
-    """11 bytes per customer, preallocated: a state byte (segment and flags), the address version (uint16) and the
-    created time; full rows are rebuilt by entities.customer_rows. The updated time equals the created time until
-    a customer changes: only changed customers have it stored (sorted ids and times, 16 bytes each; ~3% of the
-    customers change per month). The erasure time is kept only for the ~1% of customers who will request erasure
-    (ids ascending, as they are added)."""
+    """One byte per customer (the state: segment and flags, preallocated); everything else is either a hash of
+    (seed, id) or stored only where it deviates from one:
+    - the initial base's starting attributes are hashes (entities.InitialCustomers); their state bytes are filled
+      from them once (the order sampler reads ~3 candidates' states per order: a lookup is ~5x cheaper than
+      hashing them again), the created times are hashed whenever needed;
+    - sign-ups during the run (ids after the initial base): the created time, preallocated;
+    - customers who changed (~3% a month): sorted ids with their address version and last change time;
+    - the ids and erasure times of the ~1% who will request erasure (ids ascending).
+    Full rows are rebuilt by entities.customer_rows."""
 
-    def __init__(self, capacity: int) -> None:
-        self._columns = _Growable({"state": np.uint8, "address_version": np.uint16, "created_us": np.int64}, capacity)
-        self.changed_ids = np.zeros(0, np.int64)  # ascending
-        self.changed_at = np.zeros(0, np.int64)  # the last change of each, aligned with changed_ids
-        self.erasable_ids = np.zeros(0, np.int64)
-        self.erase_at = np.zeros(0, np.int64)  # aligned with erasable_ids
+    def __init__(self, config: SimulationConfig, signup_capacity: int) -> None:
+        self.initial = InitialCustomers(config.seed, config.initial_customers, config.start_us, config.erasure_fraction)
+        self._state = _Growable({"state": np.uint8}, self.initial.count + signup_capacity)
+        self._signup_created = _Growable({"created_us": np.int64}, signup_capacity)
+        self._changed: dict[str, np.ndarray] = {
+            "id": np.zeros(0, np.int64),  # ascending
+            "address_version": np.zeros(0, np.uint16),
+            "at": np.zeros(0, np.int64),  # the last change
+        }
+        self._state.extend(self.initial.count, {})
+        state = self._state.view("state")
+        erasable_ids = []
+        for ids in self.id_chunks(1, self.initial.count + 1):  # in pieces: no temporaries sized by the base
+            segment, erasable = self.initial.segment_and_erasable(ids)
+            state[ids - 1] = segment | np.where(erasable, np.uint8(ERASABLE), np.uint8(0))
+            erasable_ids.append(ids[erasable])
+        self.erasable_ids = np.concatenate(erasable_ids) if erasable_ids else np.zeros(0, np.int64)
+        self.erase_at = self.initial.erasure_us(self.erasable_ids)  # aligned with erasable_ids
 
     def __len__(self) -> int:
-        return self._columns.n
+        return self._state.n
 
-    def _state(self, ids: np.ndarray) -> np.ndarray:
-        return self._columns.view("state")[ids - 1]
+    @staticmethod
+    def id_chunks(first: int, stop: int) -> Iterator[np.ndarray]:
+        """Ids first..stop-1 in pieces of ENTITY_CHUNK."""
+        for start in range(first, stop, ENTITY_CHUNK):
+            yield np.arange(start, min(start + ENTITY_CHUNK, stop), dtype=np.int64)
+
+    def _states(self, ids: np.ndarray) -> np.ndarray:
+        return self._state.view("state")[ids - 1]
+
+    def _changed_or(self, ids: np.ndarray, column: str, unchanged: np.ndarray) -> np.ndarray:
+        """`unchanged` with the values of the customers who changed replaced from the changed map."""
+        which = np.flatnonzero(self._states(ids) & CHANGED)
+        unchanged[which] = self._changed[column][np.searchsorted(self._changed["id"], ids[which])]
+        return unchanged
 
     def segment(self, ids: np.ndarray) -> np.ndarray:
-        return (self._state(ids) & SEGMENT_BITS).astype(np.int64)
+        return (self._states(ids) & SEGMENT_BITS).astype(np.int64)
 
     def erasable(self, ids: np.ndarray) -> np.ndarray:
-        return (self._state(ids) & ERASABLE) != 0
+        return (self._states(ids) & ERASABLE) != 0
 
     def order_weight(self, ids: np.ndarray) -> np.ndarray:
-        return ORDER_WEIGHT_BY_STATE[self._state(ids)]
+        return ORDER_WEIGHT_BY_STATE[self._states(ids)]
 
     def address_version(self, ids: np.ndarray) -> np.ndarray:
-        return self._columns.view("address_version")[ids - 1].astype(np.int64)
+        return self._changed_or(ids, "address_version", np.zeros(len(ids), np.int64))
 
     def created_us(self, ids: np.ndarray) -> np.ndarray:
-        return self._columns.view("created_us")[ids - 1]
-
-    def alive_ids(self) -> np.ndarray:
-        return np.flatnonzero((self._columns.view("state") & ERASED) == 0) + 1
-
-    def add(self, created: np.ndarray, erasable: np.ndarray, erase_at: np.ndarray) -> np.ndarray:
-        """New customers of segment 0 ("new"); `erase_at` counts where `erasable`."""
-        first = len(self) + 1
-        ids = np.arange(first, first + len(created), dtype=np.int64)
-        state = np.where(erasable, ERASABLE, 0).astype(np.uint8)
-        self._columns.extend(len(ids), {"state": state, "created_us": created})
-        self.add_erasures(ids[erasable], erase_at[erasable])
-        return ids
-
-    def add_blank(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """`n` customers whose columns the caller fills in place: returns their (state, created) views (the
-        initial base is drawn attribute by attribute, so no n-sized temporaries are needed)."""
-        first = self._columns.n
-        self._columns.extend(n, {})
-        return self._columns.view("state")[first:], self._columns.view("created_us")[first:]
+        """Hashed for the initial base, stored for the sign-ups (hashing all and overwriting the sign-ups' is
+        cheaper than splitting the ids)."""
+        created = self.initial.created_us(ids)
+        signup = np.flatnonzero(ids > self.initial.count)
+        created[signup] = self._signup_created.view("created_us")[ids[signup] - self.initial.count - 1]
+        return created
 
     def updated_us(self, ids: np.ndarray) -> np.ndarray:
-        updated = self._columns.view("created_us")[ids - 1]  # a copy (fancy indexing)
-        changed = (self._state(ids) & CHANGED) != 0
-        if changed.any():
-            updated[changed] = self.changed_at[np.searchsorted(self.changed_ids, ids[changed])]
-        return updated
+        return self._changed_or(ids, "at", self.created_us(ids))
 
-    def add_erasures(self, ids: np.ndarray, erase_at: np.ndarray) -> None:
-        self.erasable_ids = _append(self.erasable_ids, ids)
-        self.erase_at = _append(self.erase_at, erase_at)
+    def alive_ids(self, first: int, stop: int) -> np.ndarray:
+        """Ids first..stop-1 that have not been erased."""
+        return first + np.flatnonzero((self._state.view("state")[first - 1 : stop - 1] & ERASED) == 0)
+
+    def add(self, created: np.ndarray, erasable: np.ndarray, erase_at: np.ndarray) -> np.ndarray:
+        """Sign-ups, of segment 0 ("new"); `erase_at` counts where `erasable`."""
+        first = len(self) + 1
+        ids = np.arange(first, first + len(created), dtype=np.int64)
+        self._state.extend(len(ids), {"state": np.where(erasable, ERASABLE, 0).astype(np.uint8)})
+        self._signup_created.extend(len(ids), {"created_us": created})
+        self.erasable_ids = _append(self.erasable_ids, ids[erasable])
+        self.erase_at = _append(self.erase_at, erase_at[erasable])
+        return ids
 
     def change(self, ids: np.ndarray, address_change: np.ndarray, segment: np.ndarray, when: np.ndarray) -> None:
-        """Address and/or segment changes of distinct customers `ids` at `when`."""
-        i = ids - 1
-        version = self._columns.view("address_version")
-        if len(i) and int(version[i].max()) + 1 > np.iinfo(version.dtype).max:
+        """Address and/or segment changes of distinct customers `ids` (ascending) at `when`."""
+        version = self.address_version(ids) + address_change
+        if len(version) and int(version.max()) > np.iinfo(np.uint16).max:
             raise OverflowError("a customer's address version exceeds 65535 changes")
-        version[i] += address_change.astype(version.dtype)
-        state = self._columns.view("state")
-        state[i] = (state[i] & ~np.uint8(SEGMENT_BITS)) | segment.astype(np.uint8) | np.uint8(CHANGED)
-        # the changed-time map: overwrite those already in it, insert the others (ids are distinct and ascending)
-        position = np.searchsorted(self.changed_ids, ids)
-        known = position < len(self.changed_ids)
-        known[known] = self.changed_ids[position[known]] == ids[known]
-        self.changed_at[position[known]] = when[known]
-        self.changed_ids = np.insert(self.changed_ids, position[~known], ids[~known])
-        self.changed_at = np.insert(self.changed_at, position[~known], when[~known])
+        state = self._state.view("state")
+        state[ids - 1] = (state[ids - 1] & ~np.uint8(SEGMENT_BITS)) | segment.astype(np.uint8) | np.uint8(CHANGED)
+        _upsert(self._changed, {"id": ids, "address_version": version, "at": when})
 
     def erase(self, ids: np.ndarray) -> None:
-        self._columns.view("state")[ids - 1] |= np.uint8(ERASED)
+        self._state.view("state")[ids - 1] |= np.uint8(ERASED)
 
     def leaving(self, t0: int, t1: int) -> np.ndarray:
         """Ids (ascending) of the customers whose erasure request falls into [t0, t1)."""
         ids = self.erasable_ids[(self.erase_at >= t0) & (self.erase_at < t1)]
-        return ids[(self._state(ids) & ERASED) == 0]
+        return ids[(self._states(ids) & ERASED) == 0]
 
     def erasure_time(self, ids: np.ndarray) -> np.ndarray:
         return self.erase_at[np.searchsorted(self.erasable_ids, ids)]
 
     def rows(self, seed: int, ids: np.ndarray) -> pa.Table:
-        return customer_rows(
-            seed, ids, self.segment(ids), self.address_version(ids), self.created_us(ids), self.updated_us(ids)
-        )
+        created = self.created_us(ids)
+        updated = self._changed_or(ids, "at", created.copy())
+        return customer_rows(seed, ids, self.segment(ids), self.address_version(ids), created, updated)
 
 
 class _Products:
-    """A few numbers per product, preallocated like the customers."""
+    """Per product the current price, whether it is for sale and its popularity (13 bytes, preallocated like the
+    customers). The created time is a hash of (seed, id) for the initial catalog and stored for products added
+    during the run; the updated time is stored only for products that changed (~5% a month, sorted ids)."""
 
-    def __init__(self, capacity: int) -> None:
-        self._columns = _Growable(
-            {
-                "price_cents": np.int64,
-                "is_active": np.bool_,
-                "created_us": np.int64,
-                "updated_us": np.int64,
-                "popularity": np.float64,
-            },
-            capacity,
-        )
+    def __init__(self, config: SimulationConfig, capacity: int) -> None:
+        self._seed, self._start_us, self._initial = config.seed, config.start_us, config.initial_products
+        self._columns = _Growable({"price_cents": np.int64, "is_active": np.bool_, "popularity": np.float32}, capacity)
+        self._added_created = _Growable({"created_us": np.int64}, capacity - self._initial)
+        self._updated: dict[str, np.ndarray] = {"id": np.zeros(0, np.int64), "at": np.zeros(0, np.int64)}
 
     # views of the first len(self) values: in-place updates write through
     price_cents = property(lambda self: self._columns.view("price_cents"))
     is_active = property(lambda self: self._columns.view("is_active"))
-    created_us = property(lambda self: self._columns.view("created_us"))
-    updated_us = property(lambda self: self._columns.view("updated_us"))
     popularity = property(lambda self: self._columns.view("popularity"))
 
     def __len__(self) -> int:
         return self._columns.n
 
     def add(self, price: np.ndarray, created: np.ndarray, popularity: np.ndarray) -> np.ndarray:
+        """Products in creation order: the initial catalog first (`created` as initial_created_us gives it)."""
         first = len(self) + 1
-        self._columns.extend(
-            len(price),
-            {
-                "price_cents": price,
-                "is_active": True,
-                "created_us": created,
-                "updated_us": created,
-                "popularity": popularity,
-            },
-        )
-        return np.arange(first, first + len(price), dtype=np.int64)
+        ids = np.arange(first, first + len(price), dtype=np.int64)
+        self._columns.extend(len(ids), {"price_cents": price, "is_active": True, "popularity": popularity})
+        added = ids > self._initial
+        self._added_created.extend(int(added.sum()), {"created_us": created[added]})
+        return ids
+
+    def initial_created_us(self, ids: np.ndarray) -> np.ndarray:
+        return initial_product_created_us(self._seed, ids, self._start_us)
+
+    def created_us(self, ids: np.ndarray) -> np.ndarray:
+        created = self.initial_created_us(ids)
+        added = np.flatnonzero(ids > self._initial)
+        created[added] = self._added_created.view("created_us")[ids[added] - self._initial - 1]
+        return created
+
+    def set_updated(self, ids: np.ndarray, when: np.ndarray) -> None:
+        """Changes of distinct products `ids` (ascending) at `when`."""
+        _upsert(self._updated, {"id": ids, "at": when})
+
+    def updated_us(self, ids: np.ndarray, created: np.ndarray) -> np.ndarray:
+        updated = created.copy()
+        position, found = _find(self._updated["id"], ids)
+        updated[found] = self._updated["at"][position[found]]
+        return updated
 
     def rows(self, seed: int, ids: np.ndarray) -> pa.Table:
-        i = ids - 1
-        return product_rows(seed, ids, self.price_cents[i], self.is_active[i], self.created_us[i], self.updated_us[i])
+        i, created = ids - 1, self.created_us(ids)
+        return product_rows(seed, ids, self.price_cents[i], self.is_active[i], created, self.updated_us(ids, created))
 
 
 def _expected_signups(config: SimulationConfig, year_weight: float) -> float:
@@ -379,13 +417,13 @@ class Simulation:
         self.ctx = SimContext(config=config, rng=rng, sink=EventSink(self.encoder))
         self.slices = plan_slices(config, rng)
         self._year_weight = float(day_weights(config.start_date, 365, config).sum())
-        self.customers = _Customers(_capacity(config.initial_customers, _expected_signups(config, self._year_weight)))
+        self.customers = _Customers(config, _capacity(0, _expected_signups(config, self._year_weight)))
         self.products = _Products(
-            _capacity(config.initial_products, config.initial_products * 0.15 * config.days / 365)
+            config, _capacity(config.initial_products, config.initial_products * 0.15 * config.days / 365)
         )
         self.campaigns = campaigns_for(config)
         self.calendar = CampaignCalendar(self.campaigns, rng)
-        self._slice_start = config.start_us
+        self._known_products = 0  # products created before the current slice (ids 1..n): for sale in it
         self._for_sale: tuple[np.ndarray, np.ndarray] | None = None  # active product ids, cumulative popularity
         empty = np.zeros(0, np.int64)
         self._price_changes: tuple[np.ndarray, np.ndarray, np.ndarray] = (empty, empty, empty)
@@ -492,41 +530,20 @@ class Simulation:
     def _initial_state(self) -> Iterator[None]:
         """The database as Debezium's initial snapshot sees it (op r): customers and the catalog. Emitted in
         chunks (the caller routes each) so that memory does not grow with the size of the customer base."""
-        cfg, rng, ctx = self.config, self.ctx.rng, self.ctx
+        cfg, ctx = self.config, self.ctx
         start = cfg.start_us
-        n = cfg.initial_customers
-        # Each attribute is one run of consecutive draws, drawn chunk by chunk straight into the preallocated
-        # columns (the same values as drawing it at once, without n-sized temporaries: memory flat in the scale).
-        chunks = [(first, min(ENTITY_CHUNK, n - first)) for first in range(0, n, ENTITY_CHUNK)]
         c = self.customers
-        first_id = len(c) + 1
-        state, created = c.add_blank(n)
-        for first, k in chunks:
-            created[first : first + k] = start - rng.integers(DAY, 3 * 365 * DAY, k)
-        share = np.cumsum(SEGMENT_SHARE)
-        for first, k in chunks:
-            state[first : first + k] = np.minimum(np.searchsorted(share, rng.random(k), side="right"), 4)
-        for first, k in chunks:
-            state[first : first + k] |= np.where(rng.random(k) < cfg.erasure_fraction, ERASABLE, 0).astype(np.uint8)
-        for first, k in chunks:
-            erase_at = start + rng.exponential(45 * DAY, k).astype(np.int64)
-            erasable = (state[first : first + k] & ERASABLE) != 0
-            c.add_erasures(first_id + first + np.flatnonzero(erasable), erase_at[erasable])
-        del state, created
-        for first, k in chunks:
-            ids = np.arange(first_id + first, first_id + first + k, dtype=np.int64)
+        for ids in c.id_chunks(1, c.initial.count + 1):  # attributes hashed from (seed, id): nothing drawn
             rows = c.rows(ctx.seed, ids)
-            ctx.sink.change("customers", "r", start, np.full(k, SNAPSHOT_TX), first + np.arange(k), start, after=rows)
+            ctx.sink.change("customers", "r", start, np.full(len(ids), SNAPSHOT_TX), ids - 1, start, after=rows)
             keep = ~c.erasable(ids)
-            self._web_users_for(ids[keep], c.created_us(ids)[keep], start)
+            self._web_users_for(ids[keep], c.created_us(ids[keep]), start)
             yield None
 
         m = cfg.initial_products
-        p_created = start - rng.integers(DAY, 90 * DAY, m)  # a recent catalog: image backfill spans ~90 dt partitions
-        for first in range(0, m, PRODUCT_CHUNK):
-            self._add_products(
-                len(p_created[first : first + PRODUCT_CHUNK]), p_created[first : first + PRODUCT_CHUNK], "r", m
-            )
+        for first in range(1, m + 1, PRODUCT_CHUNK):
+            ids = np.arange(first, min(first + PRODUCT_CHUNK, m + 1), dtype=np.int64)
+            self._add_products(len(ids), self.products.initial_created_us(ids), "r", m)
             yield None
 
     def _web_users_for(self, customer_ids: np.ndarray, first_seen: np.ndarray, emit: np.ndarray | int) -> None:
@@ -587,7 +604,7 @@ class Simulation:
     # ------------------------------------------------------------------ one slice
     def _simulate_slice(self, s: Slice, window: tuple[int, int]) -> int:
         t0, t1 = window
-        self._slice_start = t0
+        self._known_products = len(self.products)  # products are added in creation order, slice by slice
         cfg, ctx, rng = self.config, self.ctx, self.ctx.rng
         days = s.days
         weights = day_weights(cfg.start_date + timedelta(days=s.first_day), s.segments[-1].day - s.first_day + 1, cfg)
@@ -731,8 +748,8 @@ class Simulation:
         rng, p = self.ctx.rng, self.products
         if self._for_sale is None:  # once per slice, after its catalog changes
             # products added during this slice are not for sale before their insert is committed
-            active = np.flatnonzero(p.is_active & (p.created_us < self._slice_start))
-            self._for_sale = active, np.cumsum(p.popularity[active])
+            active = np.flatnonzero(p.is_active[: self._known_products])
+            self._for_sale = active, np.cumsum(p.popularity[active], dtype=np.float64)
         active, cumulative = self._for_sale
         base = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right").clip(0, len(active) - 1)
         # distinct offsets: steps of 1..19, at most 5 steps < MIN_PRODUCTS active products
@@ -745,9 +762,9 @@ class Simulation:
         cfg, ctx, rng, p = self.config, self.ctx, self.ctx.rng, self.products
         t0, t1 = window
         n_new = int(rng.poisson(cfg.initial_products * 0.15 * s.days / 365))
-        existing = np.flatnonzero(p.created_us < t0) + 1
-        n_changes = int(rng.poisson(len(existing) * 0.05 * s.days / 30))
-        changed = np.unique(existing[rng.integers(0, len(existing), n_changes)])
+        existing = len(p)  # all created before this slice (this slice's new products come below)
+        n_changes = int(rng.poisson(existing * 0.05 * s.days / 30))
+        changed = np.unique(1 + rng.integers(0, existing, n_changes))
         when = rng.integers(t0, t1, len(changed))
         before = p.rows(ctx.seed, changed)
         self._price_changes = (changed, when, p.price_cents[changed - 1].copy())
@@ -755,7 +772,7 @@ class Simulation:
         p.price_cents[changed - 1] = np.maximum(np.round(p.price_cents[changed - 1] * factor / 100) * 100 - 1, 99)
         retire = (rng.random(len(changed)) < 0.02) & (p.is_active.sum() > MIN_PRODUCTS + 20)
         p.is_active[changed[retire] - 1] = False
-        p.updated_us[changed - 1] = when
+        p.set_updated(changed, when)
         ctx.sink.change(
             "products", "u", when, self._tx_keys(len(changed)), 0, when, before=before, after=p.rows(ctx.seed, changed)
         )
@@ -850,9 +867,8 @@ class Simulation:
         """Entity tables whose rows change until the end (customers without the erased, products, campaigns),
         in chunks."""
         c = self.customers
-        alive = c.alive_ids()
-        for first in range(0, len(alive), ENTITY_CHUNK):
-            yield "customers", c.rows(self.config.seed, alive[first : first + ENTITY_CHUNK])
+        for first in range(1, len(c) + 1, ENTITY_CHUNK):
+            yield "customers", c.rows(self.config.seed, c.alive_ids(first, min(first + ENTITY_CHUNK, len(c) + 1)))
         product_ids = np.arange(1, len(self.products) + 1)
         for first in range(0, len(product_ids), ENTITY_CHUNK):
             yield "products", self.products.rows(self.config.seed, product_ids[first : first + ENTITY_CHUNK])

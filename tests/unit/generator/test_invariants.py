@@ -23,7 +23,7 @@ def test_order_totals_add_up_from_their_items(nov_dec_run: Run) -> None:
     assert all(o["order_total"] == totals[o["order_id"]] for o in orders)
 
 
-def test_captured_payments_equal_order_totals(nov_dec_run: Run) -> None:
+def test_captured_payments_equal_order_totals(nov_dec_run: Run, cdc_events: list[dict]) -> None:
     captured: dict[int, Decimal] = defaultdict(Decimal)
     statuses = set()
     for p in nov_dec_run.snapshot("payments").rows:
@@ -31,14 +31,23 @@ def test_captured_payments_equal_order_totals(nov_dec_run: Run) -> None:
         if p["status"] in ("captured", "refunded"):
             captured[p["order_id"]] += p["amount"]
         assert (p["failure_reason"] is not None) == (p["status"] == "failed")
-    assert statuses == {"authorized", "captured", "failed", "refunded"}
+    assert {"captured", "failed", "refunded"} <= statuses <= {"authorized", "captured", "failed", "refunded"}
     orders = nov_dec_run.snapshot("orders").rows
     for order in orders:
         if order["status"] in PAID_STATUSES:
             assert captured[order["order_id"]] == order["order_total"], order
         elif order["status"] == "placed":
             assert order["order_id"] not in captured
-    assert {o["status"] for o in orders} == {"placed", "paid", "shipped", "delivered", "cancelled", "returned"}
+    final = {o["status"] for o in orders}
+    assert {"paid", "shipped", "delivered", "cancelled", "returned"} <= final
+    assert final <= {"placed", "paid", "shipped", "delivered", "cancelled", "returned"}
+    # "placed"/"authorized" are final only for orders placed in the last minutes before the end (~2 expected at
+    # this scale, so whether the snapshot has one depends on the draws); every order and payment starts as one
+    inserted = defaultdict(set)
+    for event in cdc_events:
+        if event["op"] == "c" and event["source"]["table"] in ("orders", "payments"):
+            inserted[event["source"]["table"]].add(event["after"]["status"])
+    assert inserted == {"orders": {"placed"}, "payments": {"authorized", "failed"}}
 
 
 def test_status_changes_in_the_stream_are_legal_and_in_time_order(cdc_events: list[dict]) -> None:
