@@ -274,35 +274,45 @@ def simulation_events(config: SimulationConfig) -> Iterator[LiveEvent]:
     simulation = Simulation(config)
     dynamodb_encoder = Encoder()  # this thread's DuckDB connection (the simulation's router thread uses its own)
     next_lsn, next_tx = FIRST_LSN, FIRST_TX  # positions as `generate run` assigns them: the same events
-    for output in simulation.run():
-        cdc = debezium_events(output.cdc, next_lsn, next_tx)
-        if cdc.num_rows:
-            next_lsn = int(cdc.column("lsn")[-1].as_py()) + 1
-            next_tx = int(cdc.column("tx_id")[-1].as_py()) + 1
-        landing = output.landing.sort_by([("emit_us", "ascending"), ("seq", "ascending")])
-        emit = np.concatenate(
-            [
-                output.cdc.column("emit_us").to_numpy(),
-                output.dynamodb.column("emit_us").to_numpy(),
-                landing.column("emit_us").to_numpy(),
-            ]
-        )
-        kinds = np.repeat(np.arange(3), [cdc.num_rows, output.dynamodb.num_rows, landing.num_rows])
-        offsets = np.concatenate([np.arange(n) for n in (cdc.num_rows, output.dynamodb.num_rows, landing.num_rows)])
-        order = np.argsort(emit, kind="stable")  # stable: each source keeps its own order
-        cdc_lines = cdc.column("line")
-        dynamodb_lines = pa.chunked_array(
-            [dynamodb_encoder.dynamodb_lines(items) for items in dynamodb_pieces(output.dynamodb.column("item"))],
-            pa.string(),
-        )
-        landing_lines, landing_tables, landing_days = (landing.column(c) for c in ("line", "table", "day"))
-        for kind, offset in zip(kinds[order].tolist(), offsets[order].tolist(), strict=True):
-            if kind == 0:
-                yield LiveEvent("cdc", cdc_lines[offset].as_py().encode())
-            elif kind == 1:
-                yield LiveEvent("dynamodb", dynamodb_lines[offset].as_py().encode())
-            else:
-                day = date(1970, 1, 1) + timedelta(days=landing_days[offset].as_py())
-                yield LiveEvent(
-                    "landing", landing_lines[offset].as_py().encode(), landing_tables[offset].as_py(), day.isoformat()
-                )
+    outputs = simulation.run()
+    try:
+        for output in outputs:
+            cdc = debezium_events(output.cdc, next_lsn, next_tx)
+            if cdc.num_rows:
+                next_lsn = int(cdc.column("lsn")[-1].as_py()) + 1
+                next_tx = int(cdc.column("tx_id")[-1].as_py()) + 1
+            landing = output.landing.sort_by([("emit_us", "ascending"), ("seq", "ascending")])
+            emit = np.concatenate(
+                [
+                    output.cdc.column("emit_us").to_numpy(),
+                    output.dynamodb.column("emit_us").to_numpy(),
+                    landing.column("emit_us").to_numpy(),
+                ]
+            )
+            kinds = np.repeat(np.arange(3), [cdc.num_rows, output.dynamodb.num_rows, landing.num_rows])
+            offsets = np.concatenate([np.arange(n) for n in (cdc.num_rows, output.dynamodb.num_rows, landing.num_rows)])
+            order = np.argsort(emit, kind="stable")  # stable: each source keeps its own order
+            cdc_lines = cdc.column("line")
+            dynamodb_lines = pa.chunked_array(
+                [dynamodb_encoder.dynamodb_lines(items) for items in dynamodb_pieces(output.dynamodb.column("item"))],
+                pa.string(),
+            )
+            landing_lines, landing_tables, landing_days = (landing.column(c) for c in ("line", "table", "day"))
+            for kind, offset in zip(kinds[order].tolist(), offsets[order].tolist(), strict=True):
+                if kind == 0:
+                    yield LiveEvent("cdc", cdc_lines[offset].as_py().encode())
+                elif kind == 1:
+                    yield LiveEvent("dynamodb", dynamodb_lines[offset].as_py().encode())
+                else:
+                    day = date(1970, 1, 1) + timedelta(days=landing_days[offset].as_py())
+                    yield LiveEvent(
+                        "landing",
+                        landing_lines[offset].as_py().encode(),
+                        landing_tables[offset].as_py(),
+                        day.isoformat(),
+                    )
+    finally:  # stopped early (Ctrl-C): the router thread stops before the encoders close
+        outputs.close()
+        dynamodb_encoder.close()
+        if simulation.encoder is not None:
+            simulation.encoder.close()
