@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TypeAlias
 
 import numpy as np
@@ -22,7 +23,6 @@ import pyarrow as pa
 
 from generator.columns import repeat
 from generator.encoding import DYNAMODB_ITEM, DYNAMODB_WRITES, UNENCODED, Encoder
-from lakehouse.contract import get_table
 
 CDC_SCHEMA = pa.schema(
     [
@@ -44,21 +44,25 @@ LANDING_SCHEMA = pa.schema(
 )
 
 
+@cache
+def _empty_members() -> tuple[pa.Array, ...]:
+    """An empty array of each `DYNAMODB_ITEM` member, made once (a union is built for every batch of requests)."""
+    return tuple(pa.array([], field.type) for field in DYNAMODB_ITEM)
+
+
 def dynamodb_items(table: str | None, op: str, rows: pa.Table | None, n: int) -> pa.UnionArray:
     """`n` DynamoDB write requests as `DYNAMODB_ITEM` values: the typed `rows` of `table` (contract schema), or
     unencoded (`rows` None: a null per request, as cheap as the null line of a rows-only run used to be)."""
     code = UNENCODED if rows is None else DYNAMODB_WRITES.index((str(table), op)) + 1
-    children = [pa.nulls(n if code == UNENCODED else 0)]
-    for member, (name, _op) in enumerate(DYNAMODB_WRITES, start=1):
-        schema = get_table(name).arrow_schema()
-        if member != code:
-            children.append(pa.array([], pa.struct(schema)))
-            continue
-        assert rows is not None
-        if rows.schema != schema:
-            raise ValueError(f"{name}: DynamoDB rows do not match the contract schema:\n{rows.schema}")
-        children.append(
-            pa.StructArray.from_arrays([column.combine_chunks() for column in rows.columns], fields=list(schema))
+    children = list(_empty_members())
+    if rows is None:
+        children[UNENCODED] = pa.nulls(n)
+    else:
+        schema = DYNAMODB_ITEM.field(code).type
+        if rows.schema != pa.schema(list(schema)):
+            raise ValueError(f"{table}: DynamoDB rows do not match the contract schema:\n{rows.schema}")
+        children[code] = pa.StructArray.from_arrays(
+            [column.combine_chunks() for column in rows.columns], fields=list(schema)
         )
     return pa.UnionArray.from_dense(
         pa.array(np.full(n, code, np.int8)),
