@@ -26,15 +26,12 @@ DYNAMODB_KEYS: dict[str, tuple[str, str]] = {
     "carts": ("'CART#' || cart_id", "'META'"),
     "cart_items": ("'CART#' || cart_id", "'ITEM#' || product_id"),
 }
-# DynamoDB write requests travel as typed rows until they are written (generator/events.py): a dense union whose
-# members are "unencoded" (null: rows-only runs), then a put and a delete per table, each the table's contract row
-# as a struct (a delete encodes only its key).
-UNENCODED = 0
+# DynamoDB write requests travel as typed rows until they are written (generator/events.py): a dense union with a
+# put and a delete member per table, each the table's contract row as a struct (a delete encodes only its key).
 DYNAMODB_WRITES: tuple[tuple[str, str], ...] = tuple((table, op) for table in DYNAMODB_KEYS for op in ("put", "delete"))
 DYNAMODB_ITEM = pa.dense_union(
-    [pa.field("unencoded", pa.null())]
-    + [pa.field(f"{table}:{op}", pa.struct(get_table(table).arrow_schema())) for table, op in DYNAMODB_WRITES],
-    type_codes=list(range(len(DYNAMODB_WRITES) + 1)),
+    [pa.field(f"{table}:{op}", pa.struct(get_table(table).arrow_schema())) for table, op in DYNAMODB_WRITES],
+    type_codes=list(range(len(DYNAMODB_WRITES))),
 )
 DYNAMODB_LINES_PER_PIECE = 50_000  # write requests encoded at a time, after the sort (~17 MB of JSON)
 
@@ -158,15 +155,17 @@ class Encoder:
         followed by a newline if `terminated` (written as they are, see writers/lines.py). One query per member present
         (~3 ms each, mostly planning: pieces of DYNAMODB_LINES_PER_PIECE keep them few). Call it on pieces
         (`dynamodb_pieces`): it holds up to three copies of the piece's lines (DuckDB's, combined, reordered)."""
+        if items.type != DYNAMODB_ITEM:  # e.g. the null items of a rows-only simulation (encode=False)
+            raise ValueError(
+                f"DynamoDB writes of type {items.type} have no JSON (a rows-only simulation): simulate with encode=True"
+            )
         # from the buffers: pyarrow's `UnionArray.offsets` ignores the array's slice offset
         _, code_buffer, offset_buffer = items.buffers()[:3]
         codes = np.frombuffer(code_buffer, np.int8, count=len(items), offset=items.offset)
         offsets = np.frombuffer(offset_buffer, np.int32, count=len(items), offset=4 * items.offset)
         positions, parts = [], []
         for code in np.unique(codes).tolist():
-            if code == UNENCODED:
-                raise ValueError("DynamoDB writes of a rows-only simulation (encode=False) have no JSON")
-            table, op = DYNAMODB_WRITES[code - 1]
+            table, op = DYNAMODB_WRITES[code]
             at = np.flatnonzero(codes == code)
             member, rows_at = items.field(code), offsets[at]  # the whole child: the values' offsets point into it
             if (np.diff(rows_at) == 1).all():  # Arrow's take writes each member's rows in order: no copy needed

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from generator.columns import repeat
-from generator.encoding import DYNAMODB_ITEM, DYNAMODB_WRITES, UNENCODED, Encoder
+from generator.encoding import DYNAMODB_ITEM, DYNAMODB_WRITES, Encoder
 
 CDC_SCHEMA = pa.schema(
     [
@@ -39,6 +39,8 @@ CDC_SCHEMA = pa.schema(
 DYNAMODB_SCHEMA = pa.schema(
     [("emit_us", pa.int64()), ("seq", pa.int64()), ("table", pa.string()), ("item", DYNAMODB_ITEM)]
 )
+# a rows-only simulation (no encoder) carries no write requests' content: a null per request costs nothing to route
+DYNAMODB_ROWS_ONLY_SCHEMA = DYNAMODB_SCHEMA.set(3, pa.field("item", pa.null()))
 LANDING_SCHEMA = pa.schema(
     [("emit_us", pa.int64()), ("seq", pa.int64()), ("table", pa.string()), ("day", pa.int32()), ("line", pa.string())]
 )
@@ -50,20 +52,17 @@ def _empty_members() -> tuple[pa.Array, ...]:
     return tuple(pa.array([], field.type) for field in DYNAMODB_ITEM)
 
 
-def dynamodb_items(table: str | None, op: str, rows: pa.Table | None, n: int) -> pa.UnionArray:
-    """`n` DynamoDB write requests as `DYNAMODB_ITEM` values: the typed `rows` of `table` (contract schema), or
-    unencoded (`rows` None: a null per request, as cheap as the null line of a rows-only run used to be)."""
-    code = UNENCODED if rows is None else DYNAMODB_WRITES.index((str(table), op)) + 1
+def dynamodb_items(table: str, op: str, rows: pa.Table) -> pa.UnionArray:
+    """DynamoDB write requests (`op` put or delete) of the typed `rows` of `table` (contract schema), as
+    `DYNAMODB_ITEM` values."""
+    code = DYNAMODB_WRITES.index((table, op))
+    schema = DYNAMODB_ITEM.field(code).type
+    if rows.schema != pa.schema(list(schema)):
+        raise ValueError(f"{table}: DynamoDB rows do not match the contract schema:\n{rows.schema}")
     children = list(_empty_members())
-    if rows is None:
-        children[UNENCODED] = pa.nulls(n)
-    else:
-        schema = DYNAMODB_ITEM.field(code).type
-        if rows.schema != pa.schema(list(schema)):
-            raise ValueError(f"{table}: DynamoDB rows do not match the contract schema:\n{rows.schema}")
-        children[code] = pa.StructArray.from_arrays(
-            [column.combine_chunks() for column in rows.columns], fields=list(schema)
-        )
+    columns = [column.combine_chunks() for column in rows.columns]
+    children[code] = pa.StructArray.from_arrays(columns, fields=list(schema))
+    n = rows.num_rows
     return pa.UnionArray.from_dense(
         pa.array(np.full(n, code, np.int8)),
         pa.array(np.arange(n, dtype=np.int32)),
@@ -146,7 +145,7 @@ class EventSink:
     def __init__(self, encoder: Encoder | None) -> None:
         self.encoder = encoder
         self.cdc = Batches(CDC_SCHEMA)
-        self.dynamodb = Batches(DYNAMODB_SCHEMA)
+        self.dynamodb = Batches(DYNAMODB_SCHEMA if encoder else DYNAMODB_ROWS_ONLY_SCHEMA)
         self.landing = Batches(LANDING_SCHEMA)
         self._seq = 0
 
@@ -215,10 +214,10 @@ class EventSink:
 
         def build() -> pa.Table:
             # typed rows, not JSON: the consumer encodes them after the sort (Encoder.dynamodb_lines)
-            typed = None if self.encoder is None else rows_of(rows)
-            items = dynamodb_items(table, "delete" if delete else "put", typed, n)
+            op = "delete" if delete else "put"
+            items = pa.nulls(n) if self.encoder is None else dynamodb_items(table, op, rows_of(rows))
             return pa.Table.from_arrays(
-                [pa.array(emit), pa.array(seq), repeat(table, n), items], schema=DYNAMODB_SCHEMA
+                [pa.array(emit), pa.array(seq), repeat(table, n), items], schema=self.dynamodb.schema
             )
 
         self.dynamodb.add(build)

@@ -43,7 +43,7 @@ from generator.entities import (
     product_attributes,
     product_rows,
 )
-from generator.events import CDC_SCHEMA, DYNAMODB_SCHEMA, LANDING_SCHEMA, Build, EventSink, built
+from generator.events import Build, EventSink, built
 from generator.memory import DECAY_MS_ROWS_ONLY, DECAY_MS_WITH_JSON, use_jemalloc_pool
 from generator.orders import WAREHOUSES, OrderBatch, simulate_orders
 from generator.seasonality import day_time_at_share, day_weights, expected_orders_per_day, times_in_day, times_in_part
@@ -56,7 +56,7 @@ PRODUCT_CHUNK = 20_000  # products per piece (with their 1-4 image records each)
 CDC_ORDER = [("emit_us", "ascending"), ("tx_key", "ascending"), ("tx_pos", "ascending")]
 EMIT_ORDER = [("emit_us", "ascending"), ("seq", "ascending")]  # customers/products rows built at a time
 LANDING_ORDER = [("table", "ascending"), ("day", "ascending"), *EMIT_ORDER]  # the landing writer's partitions
-SINK_ORDERS = ((CDC_SCHEMA, CDC_ORDER), (DYNAMODB_SCHEMA, EMIT_ORDER), (LANDING_SCHEMA, LANDING_ORDER))
+SINK_ORDERS = (CDC_ORDER, EMIT_ORDER, LANDING_ORDER)  # the sort keys of the cdc, dynamodb and landing events
 
 
 @dataclass(frozen=True)
@@ -415,6 +415,8 @@ class Simulation:
         self.encoder = encoder or (Encoder() if encode else None)  # no DuckDB connection without JSON
         rng = np.random.default_rng(config.seed)
         self.ctx = SimContext(config=config, rng=rng, sink=EventSink(self.encoder))
+        sink = self.ctx.sink
+        self._sink_schemas = (sink.cdc.schema, sink.dynamodb.schema, sink.landing.schema)
         self.slices = plan_slices(config, rng)
         self._year_weight = float(day_weights(config.start_date, 365, config).sum())
         self.customers = _Customers(config, _capacity(0, _expected_signups(config, self._year_weight)))
@@ -503,7 +505,7 @@ class Simulation:
         self._spill_readers[number] = len(groups)
 
     def _unspill(self, sink: int, target: int) -> list[pa.RecordBatch]:
-        schema = SINK_ORDERS[sink][0]
+        schema = self._sink_schemas[sink]
         pending = np.frombuffer(self._pending_batches[sink].pop(target, array("q")), np.int64).reshape(-1, 3)
         batches = []
         for number in np.unique(pending[:, 0]).tolist():  # the run of each spill file is contiguous
@@ -820,7 +822,7 @@ class Simulation:
         the simulation are never emitted. New events are partitioned by target slice first, so each event is
         sorted once: in the slice that emits it, together with the events that waited for it."""
         routed = []
-        for k, (builds, (schema, keys)) in enumerate(zip(events, SINK_ORDERS, strict=True)):
+        for k, (builds, schema, keys) in enumerate(zip(events, self._sink_schemas, SINK_ORDERS, strict=True)):
             tables = built(builds)  # the deferred event tables and JSON encoding of this slice
             # one chunk: Arrow's take on a chunked table first concatenates its chunks (one more copy per take)
             new = pa.concat_tables(tables).combine_chunks() if tables else pa.Table.from_batches([], schema)
