@@ -117,6 +117,12 @@ def _append(current: np.ndarray, more: np.ndarray) -> np.ndarray:
     )
 
 
+def id_chunks(first: int, stop: int, size: int = ENTITY_CHUNK) -> Iterator[np.ndarray]:
+    """Ids first..stop-1 in pieces of `size` (entity state is read and emitted a piece at a time)."""
+    for start in range(first, stop, size):
+        yield np.arange(start, min(start + size, stop), dtype=np.int64)
+
+
 def _find(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where `ids` are (or would be inserted) in `sorted_ids`, and which of them are there."""
     position = np.searchsorted(sorted_ids, ids)
@@ -198,7 +204,7 @@ class _Customers:
         self._state.extend(self.initial.count, {})
         state = self._state.view("state")
         erasable_ids = []
-        for ids in self.id_chunks(1, self.initial.count + 1):  # in pieces: no temporaries sized by the base
+        for ids in id_chunks(1, self.initial.count + 1):  # in pieces: no temporaries sized by the base
             segment, erasable = self.initial.segment_and_erasable(ids)
             state[ids - 1] = segment | np.where(erasable, np.uint8(ERASABLE), np.uint8(0))
             erasable_ids.append(ids[erasable])
@@ -207,12 +213,6 @@ class _Customers:
 
     def __len__(self) -> int:
         return self._state.n
-
-    @staticmethod
-    def id_chunks(first: int, stop: int) -> Iterator[np.ndarray]:
-        """Ids first..stop-1 in pieces of ENTITY_CHUNK."""
-        for start in range(first, stop, ENTITY_CHUNK):
-            yield np.arange(start, min(start + ENTITY_CHUNK, stop), dtype=np.int64)
 
     def _states(self, ids: np.ndarray) -> np.ndarray:
         return self._state.view("state")[ids - 1]
@@ -246,9 +246,9 @@ class _Customers:
     def updated_us(self, ids: np.ndarray) -> np.ndarray:
         return self._changed_or(ids, "at", self.created_us(ids))
 
-    def alive_ids(self, first: int, stop: int) -> np.ndarray:
-        """Ids first..stop-1 that have not been erased."""
-        return first + np.flatnonzero((self._state.view("state")[first - 1 : stop - 1] & ERASED) == 0)
+    def alive(self, ids: np.ndarray) -> np.ndarray:
+        """Those of `ids` who have not been erased."""
+        return ids[(self._states(ids) & ERASED) == 0]
 
     def add(self, created: np.ndarray, erasable: np.ndarray, erase_at: np.ndarray) -> np.ndarray:
         """Sign-ups, of segment 0 ("new"); `erase_at` counts where `erasable`."""
@@ -535,7 +535,7 @@ class Simulation:
         cfg, ctx = self.config, self.ctx
         start = cfg.start_us
         c = self.customers
-        for ids in c.id_chunks(1, c.initial.count + 1):  # attributes hashed from (seed, id): nothing drawn
+        for ids in id_chunks(1, c.initial.count + 1):  # attributes hashed from (seed, id): nothing drawn
             rows = c.rows(ctx.seed, ids)
             ctx.sink.change("customers", "r", start, np.full(len(ids), SNAPSHOT_TX), ids - 1, start, after=rows)
             keep = ~c.erasable(ids)
@@ -543,8 +543,7 @@ class Simulation:
             yield None
 
         m = cfg.initial_products
-        for first in range(1, m + 1, PRODUCT_CHUNK):
-            ids = np.arange(first, min(first + PRODUCT_CHUNK, m + 1), dtype=np.int64)
+        for ids in id_chunks(1, m + 1, PRODUCT_CHUNK):
             self._add_products(len(ids), self.products.initial_created_us(ids), "r", m)
             yield None
 
@@ -869,9 +868,8 @@ class Simulation:
         """Entity tables whose rows change until the end (customers without the erased, products, campaigns),
         in chunks."""
         c = self.customers
-        for first in range(1, len(c) + 1, ENTITY_CHUNK):
-            yield "customers", c.rows(self.config.seed, c.alive_ids(first, min(first + ENTITY_CHUNK, len(c) + 1)))
-        product_ids = np.arange(1, len(self.products) + 1)
-        for first in range(0, len(product_ids), ENTITY_CHUNK):
-            yield "products", self.products.rows(self.config.seed, product_ids[first : first + ENTITY_CHUNK])
+        for ids in id_chunks(1, len(c) + 1):
+            yield "customers", c.rows(self.config.seed, c.alive(ids))
+        for ids in id_chunks(1, len(self.products) + 1):
+            yield "products", self.products.rows(self.config.seed, ids)
         yield "campaigns", self.campaigns
