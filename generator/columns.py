@@ -3,7 +3,7 @@ microseconds), and a contract-typed table constructor."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 
 import numpy as np
@@ -102,3 +102,12 @@ def contract_table(name: str, columns: Mapping[str, pa.Array | np.ndarray]) -> p
             array = array.cast(field.type)
         arrays.append(array)
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def pieces(values: pa.Array | pa.ChunkedArray, rows: int) -> Iterator[pa.Array]:
+    """`values` in slices of at most `rows` (zero-copy views, also of a dense union's shared children), so what is
+    derived from them (JSON, newline-terminated copies) is made a bounded piece at a time."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for chunk in chunks:
+        for first in range(0, len(chunk), rows):
+            yield chunk.slice(first, rows)

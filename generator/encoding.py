@@ -5,7 +5,6 @@ Row-by-row json.dumps tops out around 200k rows/s; DuckDB encodes millions of ro
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,7 +153,8 @@ class Encoder:
         """The JSON lines of `DYNAMODB_ITEM` values (typed rows, any mix of tables and ops), in their order, each
         followed by a newline if `terminated` (written as they are, see writers/lines.py). One query per member present
         (~3 ms each, mostly planning: pieces of DYNAMODB_LINES_PER_PIECE keep them few). Call it on pieces
-        (`dynamodb_pieces`): it holds up to three copies of the piece's lines (DuckDB's, combined, reordered)."""
+        (`columns.pieces(items, DYNAMODB_LINES_PER_PIECE)`): it holds up to three copies of the piece's lines
+        (DuckDB's, combined, reordered)."""
         if items.type != DYNAMODB_ITEM:  # e.g. the null items of a rows-only simulation (encode=False)
             raise ValueError(
                 f"DynamoDB writes of type {items.type} have no JSON (a rows-only simulation): simulate with encode=True"
@@ -182,14 +182,6 @@ class Encoder:
             order[np.concatenate(positions)] = np.arange(len(codes))
             lines = lines.take(pa.array(order))
         return lines
-
-
-def dynamodb_pieces(items: pa.ChunkedArray | pa.Array, rows: int = DYNAMODB_LINES_PER_PIECE) -> Iterator[pa.Array]:
-    """`items` in slices of at most `rows` values (slices of a dense union share its children: no copy)."""
-    chunks = items.chunks if isinstance(items, pa.ChunkedArray) else [items]
-    for chunk in chunks:
-        for first in range(0, len(chunk), rows):
-            yield chunk.slice(first, rows)
 
 
 def _text(values: np.ndarray) -> pa.Array:

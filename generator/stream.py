@@ -267,7 +267,8 @@ def simulation_events(config: SimulationConfig) -> Iterator[LiveEvent]:
     import numpy as np
     import pyarrow as pa
 
-    from generator.encoding import Encoder, debezium_events, dynamodb_pieces
+    from generator.columns import pieces
+    from generator.encoding import DYNAMODB_LINES_PER_PIECE, Encoder, debezium_events
     from generator.simulation import Simulation
     from generator.writers.cdc import FIRST_LSN, FIRST_TX
 
@@ -294,7 +295,10 @@ def simulation_events(config: SimulationConfig) -> Iterator[LiveEvent]:
             order = np.argsort(emit, kind="stable")  # stable: each source keeps its own order
             cdc_lines = cdc.column("line")
             dynamodb_lines = pa.chunked_array(
-                [dynamodb_encoder.dynamodb_lines(items) for items in dynamodb_pieces(output.dynamodb.column("item"))],
+                [
+                    dynamodb_encoder.dynamodb_lines(items)
+                    for items in pieces(output.dynamodb.column("item"), DYNAMODB_LINES_PER_PIECE)
+                ],
                 pa.string(),
             )
             landing_lines, landing_tables, landing_days = (landing.column(c) for c in ("line", "table", "day"))

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from generator.encoding import Encoder, dynamodb_pieces
+from generator.columns import pieces
+from generator.encoding import DYNAMODB_LINES_PER_PIECE, Encoder
 from generator.writers.lines import RollingJsonl
 
 
@@ -24,8 +25,8 @@ class DynamoDBWriter:
     def write(self, writes: pa.Table) -> None:
         """One slice's sorted write requests, encoded to JSON and written a piece at a time (a slice's DynamoDB JSON
         is ~60 MB; its typed rows ~4x less)."""
-        pieces = dynamodb_pieces(writes.column("item"))
-        self.files.write((self.encoder.dynamodb_lines(items, terminated=True) for items in pieces), terminated=True)
+        items = pieces(writes.column("item"), DYNAMODB_LINES_PER_PIECE)
+        self.files.write((self.encoder.dynamodb_lines(piece, terminated=True) for piece in items), terminated=True)
         for table, n in zip(*_value_counts(writes.column("table")), strict=True):
             self.counts[table] += n
 

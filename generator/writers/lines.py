@@ -9,6 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from generator.columns import pieces
+
 LINES_PER_PIECE = 16_384  # newline-terminated copies are made piece by piece (a slice's JSON is ~100 MB)
 
 
@@ -16,11 +18,7 @@ def _terminated(lines: pa.Array | pa.ChunkedArray, terminated: bool = False) -> 
     """The UTF-8 bytes of all values, each followed by a newline, as views of Arrow buffers (no Python copies),
     a piece of LINES_PER_PIECE lines at a time, so the terminated copy stays small. `terminated`: the values end
     with their newline already (no copy at all)."""
-    chunks = lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]
-    pieces = (
-        chunk.slice(first, LINES_PER_PIECE) for chunk in chunks for first in range(0, len(chunk), LINES_PER_PIECE)
-    )
-    for piece in pieces:
+    for piece in pieces(lines, LINES_PER_PIECE):
         if piece.null_count:
             raise ValueError("cannot write null lines")
         if not terminated:

@@ -13,9 +13,9 @@ import pyarrow as pa
 import pytest
 
 from generator.behaviour import customer_web_user_ids, web_user_rows
-from generator.columns import contract_table, ints, money, prefixed_ids, timestamps
+from generator.columns import contract_table, ints, money, pieces, prefixed_ids, timestamps
 from generator.config import SimulationConfig
-from generator.encoding import Encoder, dynamodb_pieces
+from generator.encoding import Encoder
 from generator.events import DYNAMODB_SCHEMA, dynamodb_items
 from generator.simulation import Simulation
 from generator.writers.dynamodb import DynamoDBWriter
@@ -90,8 +90,9 @@ def _check(line: str, table: str, op: str, i: int) -> None:
 def test_typed_writes_encode_in_the_items_order_piece_by_piece(encoder: Encoder) -> None:
     writes, expected = _writes()
     for size in (7, 64, 1_000):  # pieces that start inside the union (its slice offset matters)
-        pieces = dynamodb_pieces(writes.column("item"), size)
-        lines = [line for piece in pieces for line in encoder.dynamodb_lines(piece).to_pylist()]
+        lines = [
+            line for piece in pieces(writes.column("item"), size) for line in encoder.dynamodb_lines(piece).to_pylist()
+        ]
         assert len(lines) == len(expected)
         for line, (table, op, i) in zip(lines, expected, strict=True):
             _check(line, table, op, i)
