@@ -9,6 +9,7 @@ while snapshots, table marts and tests run as they would every hour.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import shutil
 from collections.abc import Callable
@@ -22,18 +23,32 @@ TARGET_RATIO = 0.15  # the incremental run should take at most 15% of the full b
 DEFAULT_LOOKBACK_DAYS = 3  # var lookback_days in dbt/dbt_project.yml
 
 
+def source_fingerprint(package_dir: Path) -> str:
+    """A short hash of every Python source file under package_dir (paths and contents)."""
+    digest = hashlib.sha256()
+    for path in sorted(package_dir.rglob("*.py")):
+        digest.update(path.relative_to(package_dir).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def snapshot_for(scale: float, days: int, seed: int, cache_dir: Path) -> Path:
-    """The simulator's ground-truth snapshot for a config, generated once per config into cache_dir."""
+    """The simulator's ground-truth snapshot for a config, generated once per config and simulator version into
+    cache_dir. The version is the simulator's source fingerprint: a change to the simulator can change what a seed
+    produces, so an older snapshot is not reused (and is removed: ~1.8 GB at scale 1)."""
     import pyarrow as pa
 
+    import generator
     from generator.config import SimulationConfig
     from generator.simulation import Simulation
     from generator.writers.snapshot import SnapshotWriter
 
-    out = cache_dir / f"scale-{scale}-days-{days}-seed-{seed}"
+    config_name = f"scale-{scale}-days-{days}-seed-{seed}"
+    out = cache_dir / f"{config_name}-generator-{source_fingerprint(Path(generator.__file__).parent)}"
     if (out / "snapshot" / "_complete").exists():
         return out / "snapshot"
-    shutil.rmtree(out, ignore_errors=True)
+    for stale in [cache_dir / config_name, *cache_dir.glob(f"{config_name}-generator-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
     out.mkdir(parents=True)
     # Only the snapshot is needed: skip JSON encoding and the change-stream files.
     simulation = Simulation(SimulationConfig(seed=seed, scale=scale, days=days), encode=False)
