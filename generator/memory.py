@@ -13,22 +13,43 @@ Every slice allocates and frees the same few hundred MB from two threads. pyarro
 
 `pa.jemalloc_set_decay_ms` sets the default for arenas created afterwards: arenas that exist keep theirs, so in a
 process the first simulation's setting mostly stays (the benchmark runs its JSON phase in a fresh process).
+
+The `lakehouse` command also makes jemalloc Arrow's C++ default pool before pyarrow loads
+(`prefer_jemalloc_process_wide`), so the Parquet writer's buffers, which never pass through pyarrow's pool, are
+returned as promptly.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
-import pyarrow as pa
-
+ARROW_POOL_ENV = "ARROW_DEFAULT_MEMORY_POOL"  # read by Arrow's C++ library once, when it first needs a pool
 DECAY_MS_WITH_JSON = 0
 DECAY_MS_ROWS_ONLY = 1000
 
 
+def prefer_jemalloc_process_wide() -> bool:
+    """Before pyarrow loads: make jemalloc Arrow's C++ default pool for this process, unless the user chose one.
+
+    `pa.set_memory_pool` (below) changes only the pool pyarrow's Python API allocates from; Arrow's C++ code that
+    allocates on its own, the Parquet writer's column buffers among it, keeps the C++ default pool, mimalloc, which
+    held ~70-90 MB of freed pages at the end-to-end peak at scale 1 and 4 alike (docs/generator.md, "Peak
+    memory"). The environment variable is the only switch, and only before Arrow's C++ library is loaded: returns
+    False (and changes nothing) when pyarrow is already imported."""
+    if "pyarrow" in sys.modules:
+        return False
+    os.environ.setdefault(ARROW_POOL_ENV, "jemalloc")
+    return True
+
+
 def use_jemalloc_pool(decay_ms: int) -> None:
-    """Make jemalloc with `decay_ms` pyarrow's default memory pool for this process, unless the user chose a pool
-    with ARROW_DEFAULT_MEMORY_POOL or this pyarrow has no jemalloc. Buffers already allocated stay with their pool."""
-    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+    """Make jemalloc with `decay_ms` pyarrow's default memory pool for this process, unless the user chose another
+    pool with ARROW_DEFAULT_MEMORY_POOL or this pyarrow has no jemalloc. Buffers already allocated stay with their
+    pool."""
+    import pyarrow as pa
+
+    if os.environ.get(ARROW_POOL_ENV, "jemalloc") != "jemalloc":
         return
     try:
         pool = pa.jemalloc_memory_pool()

@@ -29,6 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from generator.memory import ARROW_POOL_ENV
+from lakehouse.envvars import temporary_environment
 from lakehouse.memory import own_peak_rss_mb
 
 Progress = Callable[[str, int, int], None]  # (phase, days done, days total)
@@ -155,7 +157,10 @@ def _files_phase_in_own_process(config: Any, progress: Progress | None) -> dict[
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
     child = context.Process(target=_files_phase_child, args=(config, messages), name="bench-generator-files")
-    child.start()
+    # The child is a fresh interpreter: jemalloc can still become Arrow's C++ default pool there, as the
+    # `lakehouse` command makes it (generator/memory.py), also when this benchmark is called from Python.
+    with temporary_environment({ARROW_POOL_ENV: os.environ.get(ARROW_POOL_ENV, "jemalloc")}):
+        child.start()
     try:
         while True:
             try:

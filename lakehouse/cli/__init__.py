@@ -25,4 +25,7 @@ app.command(name="demo")(demo.demo)
 
 
 def main() -> None:
+    from generator.memory import prefer_jemalloc_process_wide
+
+    prefer_jemalloc_process_wide()  # must come before anything loads pyarrow
     app()

@@ -1,6 +1,6 @@
 """The memory-bounding pieces give exactly what building everything at once gives: Debezium lines built per
 range, newline-terminated pieces, rolling files that never split a batch, spilled events read back in order, and
-the jemalloc pool switch that leaves a user's choice alone; an interrupted run stops its router thread first."""
+the jemalloc pool switches that leave a user's choice alone; an interrupted run stops its router thread first."""
 
 from __future__ import annotations
 
@@ -100,8 +100,49 @@ def test_the_pool_switch_leaves_a_chosen_pool_alone(monkeypatch: pytest.MonkeyPa
             expected = "system"
         memory.use_jemalloc_pool(0)
         assert pa.default_memory_pool().backend_name == expected
+        pa.set_memory_pool(chosen)
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")  # chosen by the `lakehouse` command
+        memory.use_jemalloc_pool(0)
+        assert pa.default_memory_pool().backend_name == expected
     finally:
         pa.set_memory_pool(previous)
+
+
+_ARROW_DEFAULT_POOL_AFTER_PREFERENCE = """
+from generator import memory
+before = memory.prefer_jemalloc_process_wide()
+import pyarrow as pa
+print(before, memory.prefer_jemalloc_process_wide(), pa.default_memory_pool().backend_name)
+"""
+
+
+@pytest.mark.parametrize(
+    ("chosen", "expected_pool"), [(None, "jemalloc"), ("jemalloc", "jemalloc"), ("system", "system")]
+)
+def test_the_process_wide_preference_sets_arrows_default_pool_before_pyarrow_loads(
+    chosen: str | None, expected_pool: str
+) -> None:
+    """In a fresh interpreter (this one has loaded pyarrow already): the preference decides Arrow's C++ default pool,
+    which the Parquet writer allocates from, unless the user chose one; once pyarrow is loaded it changes nothing."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != memory.ARROW_POOL_ENV}
+    if chosen:
+        env[memory.ARROW_POOL_ENV] = chosen
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("this pyarrow has no jemalloc")
+    done = subprocess.run(
+        [sys.executable, "-c", _ARROW_DEFAULT_POOL_AFTER_PREFERENCE],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == ["True", "False", expected_pool]
 
 
 def test_an_interrupted_run_stops_the_router_before_closing_its_encoder(
