@@ -44,7 +44,13 @@ from generator.entities import (
     product_rows,
 )
 from generator.events import Build, EventSink, built
-from generator.memory import DECAY_MS_ROWS_ONLY, DECAY_MS_WITH_JSON, use_jemalloc_pool
+from generator.memory import (
+    DECAY_MS_ROWS_ONLY,
+    DECAY_MS_WITH_JSON,
+    TRIM_EVERY_ROWS_ONLY,
+    TRIM_EVERY_WITH_JSON,
+    use_jemalloc_pool,
+)
 from generator.orders import WAREHOUSES, OrderBatch, simulate_orders
 from generator.seasonality import day_time_at_share, day_weights, expected_orders_per_day, times_in_day, times_in_part
 from lakehouse.memory import trim_malloc
@@ -411,6 +417,8 @@ class Simulation:
     def __init__(self, config: SimulationConfig, encoder: Encoder | None = None, encode: bool = True) -> None:
         """`encode=False` builds every row but skips JSON encoding (event line/image columns are null)."""
         use_jemalloc_pool(DECAY_MS_WITH_JSON if encode else DECAY_MS_ROWS_ONLY)
+        self._trim_every = TRIM_EVERY_WITH_JSON if encode else TRIM_EVERY_ROWS_ONLY
+        self._routing_steps = 0  # counted by the router thread
         self.config = config
         self.encoder = encoder or (Encoder() if encode else None)  # no DuckDB connection without JSON
         rng = np.random.default_rng(config.seed)
@@ -860,7 +868,9 @@ class Simulation:
             pa.default_memory_pool().release_unused()
         cdc, dynamodb, landing = routed
         final = {table: rows for table, parts in snapshot.items() if (rows := built(parts))}
-        trim_malloc()  # the builds and the previous slice's tables are freed by now
+        self._routing_steps += 1
+        if self._routing_steps % self._trim_every == 0:
+            trim_malloc()  # the builds and the previous slice's tables are freed by now
         pa.default_memory_pool().release_unused()  # mimalloc frees this thread's pages only when it is asked here
         return SliceOutput(s.index, window, cdc, dynamodb, landing, final, n_orders)
 
