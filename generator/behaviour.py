@@ -27,7 +27,6 @@ ORGANIC_CHANNEL_WEIGHTS = np.array([0.3, 0.35, 0.1, 0.15, 0.05, 0.05])
 PAGES = np.array(["/", "/search", "/deals", "/account", "/category/electronics", "/category/home",
                   "/category/fashion", "/category/sports", "/category/beauty", "/category/toys"])  # fmt: skip
 URLS = np.array([*PAGES, "/cart", "/checkout", "/checkout/confirmation"])
-URL_ARRAY = pa.array(URLS.tolist(), pa.string())
 EVENT_TYPES = np.array(["page_view", "product_view", "add_to_cart", "remove_from_cart", "checkout_start", "purchase"])
 PAGE_VIEW, PRODUCT_VIEW, ADD_TO_CART, REMOVE_FROM_CART, CHECKOUT_START, PURCHASE = range(len(EVENT_TYPES))
 # fixed page (index into URLS) per event type; -1 = a random browsing page
@@ -223,12 +222,11 @@ def simulate_behaviour(
 
     def click_rows() -> pa.Table:
         session_take = pa.array(ev_session, type=pa.int64())
-        # product views show their product's page, the other events one of URLS: one gather from both (building
-        # every event's product page and choosing per row cost ~3x as much)
-        is_product_view = ev_type == PRODUCT_VIEW
-        pages = pa.concat_arrays([URL_ARRAY, prefixed_ids("/product/", ev_product[is_product_view])])
-        page = np.where(is_product_view, len(URLS) - 1 + np.cumsum(is_product_view), url_code)
-        page_url = pages.take(pa.array(page))
+        page_url = pc.if_else(
+            pa.array(ev_type == PRODUCT_VIEW),
+            prefixed_ids("/product/", np.maximum(ev_product, 0)),
+            choose(URLS, url_code),
+        )
         return contract_table(
             "clickstream_events",
             {
