@@ -14,8 +14,8 @@ Every slice allocates and frees the same few hundred MB from two threads. pyarro
 glibc's malloc (numpy's temporaries) is trimmed by the router after routing steps (`lakehouse.memory.trim_malloc`):
 the freed pages go back to the OS and the next slice faults them in again. With JSON encoding (DuckDB's results live
 there too) after every step; rows only after every second step: at scale 1 (31 days) ~200k minor page faults
-instead of ~250k and ~0.15 s less system CPU (scale 4: ~0.8M instead of ~1.04M, ~0.7 s), for a peak within ~3 MB;
-never trimming made ~120k faults but a peak 5-20 MB higher.
+instead of ~250k and 0.1-0.2 s less system CPU (scale 4: ~0.8M instead of ~1.04M, 0.6-0.8 s), for a peak 1-5 MB
+higher; never trimming made ~120k faults but a peak 5-20 MB higher.
 
 `pa.jemalloc_set_decay_ms` sets the default for arenas created afterwards: arenas that exist keep theirs, so in a
 process the first simulation's setting mostly stays (the benchmark runs its JSON phase in a fresh process).
