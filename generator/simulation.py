@@ -11,15 +11,17 @@ the router thread builds, encodes and routes what it recorded (see `Simulation.r
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from array import array
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from itertools import pairwise
+from functools import partial
+from itertools import chain, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +46,13 @@ from generator.entities import (
     product_rows,
 )
 from generator.events import Build, EventSink, built
-from generator.memory import DECAY_MS_ROWS_ONLY, DECAY_MS_WITH_JSON, use_jemalloc_pool
+from generator.memory import (
+    DECAY_MS_ROWS_ONLY,
+    DECAY_MS_WITH_JSON,
+    TRIM_EVERY_ROWS_ONLY,
+    TRIM_EVERY_WITH_JSON,
+    use_jemalloc_pool,
+)
 from generator.orders import WAREHOUSES, OrderBatch, simulate_orders
 from generator.seasonality import day_time_at_share, day_weights, expected_orders_per_day, times_in_day, times_in_part
 from lakehouse.memory import trim_malloc
@@ -280,6 +288,9 @@ class _Customers:
     def erasure_time(self, ids: np.ndarray) -> np.ndarray:
         return self.erase_at[np.searchsorted(self.erasable_ids, ids)]
 
+    def alive_rows(self, seed: int, ids: np.ndarray) -> pa.Table:
+        return self.rows(seed, self.alive(ids))
+
     def rows(self, seed: int, ids: np.ndarray) -> pa.Table:
         created = self.created_us(ids)
         updated = self._changed_or(ids, "at", created.copy())
@@ -388,6 +399,15 @@ def plan_slices(config: SimulationConfig, rng: np.random.Generator) -> list[Slic
     return slices
 
 
+def _read_at(path: str, offset: int, size: int) -> bytes:
+    """`size` bytes of a file from `offset`: one open and positioned read (no Arrow file object and seek per run)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.pread(fd, size, offset)
+    finally:
+        os.close(fd)
+
+
 def _sort_order(table: pa.Table, keys: list[tuple[str, str]]) -> np.ndarray:
     """Row order by `keys`. For (emit_us, seq) with the rows already in seq order (the usual case: waiting
     events come from earlier slices, in generation order) the order is (emit time, row number): packed into one
@@ -411,6 +431,8 @@ class Simulation:
     def __init__(self, config: SimulationConfig, encoder: Encoder | None = None, encode: bool = True) -> None:
         """`encode=False` builds every row but skips JSON encoding (event line/image columns are null)."""
         use_jemalloc_pool(DECAY_MS_WITH_JSON if encode else DECAY_MS_ROWS_ONLY)
+        self._trim_every = TRIM_EVERY_WITH_JSON if encode else TRIM_EVERY_ROWS_ONLY
+        self._routing_steps = 0  # counted by the router thread
         self.config = config
         self.encoder = encoder or (Encoder() if encode else None)  # no DuckDB connection without JSON
         rng = np.random.default_rng(config.seed)
@@ -495,7 +517,7 @@ class Simulation:
         number = self._spilled
         self._spilled += 1
         offset = 0
-        with self._spill_path(number).open("wb") as file:
+        with open(self._spill_path(number), "wb") as file:
             for target, table in groups:
                 for record_batch in table.to_batches():
                     message = record_batch.serialize()
@@ -508,23 +530,25 @@ class Simulation:
         schema = self._sink_schemas[sink]
         pending = np.frombuffer(self._pending_batches[sink].pop(target, array("q")), np.int64).reshape(-1, 3)
         batches = []
-        for number in np.unique(pending[:, 0]).tolist():  # the run of each spill file is contiguous
-            messages = pending[pending[:, 0] == number]
-            first = int(messages[0, 1])
-            with pa.OSFile(str(self._spill_path(number)), "rb") as source:
-                source.seek(first)
-                run = source.read_buffer(int(messages[-1, 1] + messages[-1, 2]) - first)
+        # in spill order, one contiguous run of messages per spill file: cut where the file number changes
+        starts = np.flatnonzero(np.diff(pending[:, 0], prepend=-1)).tolist()
+        for start, stop in pairwise([*starts, len(pending)]):
+            messages = pending[start:stop]
+            number, first = int(messages[0, 0]), int(messages[0, 1])
+            path = self._spill_path(number)
+            run = pa.py_buffer(_read_at(path, first, int(messages[-1, 1] + messages[-1, 2]) - first))
             for offset, size in messages[:, 1:].tolist():
                 batches.append(pa.ipc.read_record_batch(run.slice(offset - first, size), schema))
             self._spill_readers[number] -= 1
             if self._spill_readers[number] == 0:
                 del self._spill_readers[number]
-                self._spill_path(number).unlink()
+                os.unlink(path)
         return batches
 
-    def _spill_path(self, number: int) -> Path:
+    def _spill_path(self, number: int) -> str:
+        """A str, not a Path: at scale 4 a month takes ~90k of these, and pathlib's parsing was ~30 us each."""
         assert self._spill_dir is not None
-        return self._spill_dir / f"{number:08d}.arrow"
+        return f"{self._spill_dir}/{number:08d}.arrow"
 
     def _tx_keys(self, n: int) -> np.ndarray:
         return -1 - self.ctx.ids("tx", n)
@@ -860,16 +884,29 @@ class Simulation:
             pa.default_memory_pool().release_unused()
         cdc, dynamodb, landing = routed
         final = {table: rows for table, parts in snapshot.items() if (rows := built(parts))}
-        trim_malloc()  # the builds and the previous slice's tables are freed by now
+        self._routing_steps += 1
+        if self._routing_steps % self._trim_every == 0:
+            trim_malloc()  # the builds and the previous slice's tables are freed by now
         pa.default_memory_pool().release_unused()  # mimalloc frees this thread's pages only when it is asked here
         return SliceOutput(s.index, window, cdc, dynamodb, landing, final, n_orders)
 
     def final_snapshot(self) -> Iterator[tuple[str, pa.Table]]:
         """Entity tables whose rows change until the end (customers without the erased, products, campaigns),
-        in chunks."""
-        c = self.customers
-        for ids in id_chunks(1, len(c) + 1):
-            yield "customers", c.rows(self.config.seed, c.alive(ids))
-        for ids in id_chunks(1, len(self.products) + 1):
-            yield "products", self.products.rows(self.config.seed, ids)
+        in chunks, in order. Two threads build the chunks, at most two ahead of the one handed out: the router is
+        idle by now, and the builds (hashing, Arrow gathers) release the GIL, so they use both cores."""
+        seed, c, p = self.config.seed, self.customers, self.products
+        builds: Iterator[tuple[str, Build]] = chain(
+            (("customers", partial(c.alive_rows, seed, ids)) for ids in id_chunks(1, len(c) + 1)),
+            (("products", partial(p.rows, seed, ids)) for ids in id_chunks(1, len(p) + 1)),
+        )
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="generator-snapshot") as builders:
+            pending: deque[tuple[str, Future[pa.Table]]] = deque()
+            for name, build in builds:
+                pending.append((name, builders.submit(build)))
+                if len(pending) == 2:
+                    name, rows = pending.popleft()
+                    yield name, rows.result()
+            while pending:
+                name, rows = pending.popleft()
+                yield name, rows.result()
         yield "campaigns", self.campaigns
