@@ -99,14 +99,21 @@ def generate_local(config: SimulationConfig, out_dir: Path | str, progress: Prog
     slices = simulation.run()
     try:
         for piece in slices:
-            cdc.write(piece.cdc)
-            dynamodb.write(piece.dynamodb)
-            landing.write(piece.landing)
-            for table, parts in piece.snapshot.items():
-                snapshot.write(table, pa.concat_tables(parts))
             orders += piece.orders
             days_done = (piece.window[1] - config.start_us) // 86_400_000_000
+            # this loop holds the only reference to the slice's output (Simulation.run keeps none): each table
+            # is freed as soon as it is written, and the DynamoDB requests, whose encoding is the writer's
+            # largest working set, go last, next to nothing else of the slice
+            events, writes, records, final = piece.cdc, piece.dynamodb, piece.landing, piece.snapshot
             del piece
+            cdc.write(events)
+            del events
+            landing.write(records)
+            del records
+            for table in list(final):
+                snapshot.write(table, pa.concat_tables(final.pop(table)))
+            dynamodb.write(writes)
+            del writes
             if progress:
                 progress(days_done, config.days)
         for table, rows in simulation.final_snapshot():

@@ -477,27 +477,28 @@ class Simulation:
         output is the same as routing inline."""
         self._spill_dir = Path(tempfile.mkdtemp(prefix="generator-pending-"))
         router = ThreadPoolExecutor(max_workers=1, thread_name_prefix="generator-route")
-        routing: Future[SliceOutput] | None = None
+        # at most two: the slice being routed and the one routed before it, handed out while the next is simulated
+        routing: deque[Future[SliceOutput]] = deque()
         try:
             for s in self.slices:
                 window = self.window(s)
                 if s.index == 0:
                     for _ in self._initial_state():
-                        previous, routing = routing, router.submit(self._route, s, window, 0, *self._detach())
-                        if previous is not None:
-                            yield previous.result()
+                        routing.append(router.submit(self._route, s, window, 0, *self._detach()))
+                        if len(routing) > 1:
+                            # popped, not kept: the consumer holds the only reference to the output, so it can
+                            # free each table as soon as it is written
+                            yield routing.popleft().result()
                 n_orders = self._simulate_slice(s, window)
-                previous, routing = routing, router.submit(self._route, s, window, n_orders, *self._detach())
-                if previous is not None:
-                    yield previous.result()
-                    del previous
+                routing.append(router.submit(self._route, s, window, n_orders, *self._detach()))
+                if len(routing) > 1:
+                    yield routing.popleft().result()
                     pa.default_memory_pool().release_unused()  # give the freed slice's buffers back to the OS
-            if routing is not None:
-                yield routing.result()
-                routing = None
+            while routing:
+                yield routing.popleft().result()
         finally:
-            if routing is not None:
-                routing.cancel()
+            for future in routing:
+                future.cancel()
             router.shutdown(wait=True)
             shutil.rmtree(self._spill_dir, ignore_errors=True)
 
