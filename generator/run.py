@@ -3,7 +3,7 @@
 <out>/cdc/part-*.jsonl                                  Debezium change events, LSN order
 <out>/dynamodb/part-*.jsonl                             DynamoDB write requests, write order
 <out>/landing/<table>/dt=YYYY-MM-DD/part-*.jsonl.gz     reviews, support tickets, image metadata
-<out>/snapshot/<table>.parquet                          final state of every contract table
+<out>/snapshot/<table>.parquet/part-NNNNN.parquet       final state of every contract table (a folder of parts)
 <out>/manifest.json                                     config and counts (no timings: output is deterministic)
 """
 

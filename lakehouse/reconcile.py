@@ -1,5 +1,5 @@
 """Reconciliation: compare a table's current state (e.g. silver) with the expected state (e.g. the simulator's
-ground-truth snapshot `<out>/snapshot/<table>.parquet`) row by row on the primary key.
+ground-truth snapshot `<out>/snapshot/<table>.parquet`, a folder of parts or one file) row by row on the primary key.
 
 Counts per table: rows matching, missing (expected, not present), extra (present, not expected), differing
 (same key, some contract column differs; with the columns that differ). Only contract columns are compared:

@@ -1,7 +1,7 @@
 """Silver straight from the simulator's ground-truth snapshot, for the dbt benchmark and dbt development.
 
 Silver equals the snapshot by design (silver apply's reconciliation proves it), so building silver from
-`<out>/snapshot/<table>.parquet` exercises the marts on realistic data without running the CDC path. The newest
+`<out>/snapshot/<table>.parquet` (a folder of parts) exercises the marts on realistic data without running the CDC path. The newest
 rows can be held back and merged later, as new data: every row created after one cutoff time (chosen so that the
 requested fraction of all rows is newer). Children are created after their parents, so what stays in silver
 keeps its foreign keys.

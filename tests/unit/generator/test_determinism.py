@@ -36,7 +36,7 @@ def test_same_config_gives_byte_identical_output_across_processes(tmp_path: Path
 def test_another_seed_gives_other_data(tmp_path: Path) -> None:
     generate_local(TINY, tmp_path / "a")
     generate_local(SimulationConfig(seed=4, scale=0.003, days=6), tmp_path / "b")
-    for part in ("cdc/part-00000.jsonl", "dynamodb/part-00000.jsonl", "snapshot/orders.parquet"):
+    for part in ("cdc/part-00000.jsonl", "dynamodb/part-00000.jsonl", "snapshot/orders.parquet/part-00000.parquet"):
         assert (tmp_path / "a" / part).read_bytes() != (tmp_path / "b" / part).read_bytes(), part
 
 
