@@ -1,10 +1,10 @@
 """Silver straight from the simulator's ground-truth snapshot, for the dbt benchmark and dbt development.
 
 Silver equals the snapshot by design (silver apply's reconciliation proves it), so building silver from
-`<out>/snapshot/<table>.parquet` (a folder of parts) exercises the marts on realistic data without running the CDC path. The newest
-rows can be held back and merged later, as new data: every row created after one cutoff time (chosen so that the
-requested fraction of all rows is newer). Children are created after their parents, so what stays in silver
-keeps its foreign keys.
+`<out>/snapshot/<table>.parquet` (a folder of parts) exercises the marts on realistic data without running the CDC
+path. The newest rows can be held back and merged later, as new data: every row created after one cutoff time
+(chosen so that the requested fraction of all rows is newer). Children are created after their parents, so what
+stays in silver keeps its foreign keys.
 
 The layout is silver apply's: partitioned tables by their partition columns, the others clustered by primary-key
 range in files of half the merge budget (a first load, lakehouse/silver/clustering.py), so a filter on a column
