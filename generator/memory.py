@@ -47,8 +47,13 @@ def prefer_jemalloc_process_wide() -> bool:
     False (and changes nothing) when pyarrow is already imported."""
     if "pyarrow" in sys.modules:
         return False
-    os.environ.setdefault(ARROW_POOL_ENV, "jemalloc")
+    os.environ[ARROW_POOL_ENV] = chosen_arrow_pool()
     return True
+
+
+def chosen_arrow_pool() -> str:
+    """The pool the user named in ARROW_DEFAULT_MEMORY_POOL, else jemalloc (the simulator's choice)."""
+    return os.environ.get(ARROW_POOL_ENV, "jemalloc")
 
 
 def use_jemalloc_pool(decay_ms: int) -> None:
@@ -57,7 +62,7 @@ def use_jemalloc_pool(decay_ms: int) -> None:
     pool."""
     import pyarrow as pa
 
-    if os.environ.get(ARROW_POOL_ENV, "jemalloc") != "jemalloc":
+    if chosen_arrow_pool() != "jemalloc":
         return
     try:
         pool = pa.jemalloc_memory_pool()

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from generator.memory import ARROW_POOL_ENV
+from generator.memory import ARROW_POOL_ENV, chosen_arrow_pool
 from lakehouse.envvars import temporary_environment
 from lakehouse.memory import own_peak_rss_mb
 
@@ -159,7 +159,7 @@ def _files_phase_in_own_process(config: Any, progress: Progress | None) -> dict[
     child = context.Process(target=_files_phase_child, args=(config, messages), name="bench-generator-files")
     # The child is a fresh interpreter: jemalloc can still become Arrow's C++ default pool there, as the
     # `lakehouse` command makes it (generator/memory.py), also when this benchmark is called from Python.
-    with temporary_environment({ARROW_POOL_ENV: os.environ.get(ARROW_POOL_ENV, "jemalloc")}):
+    with temporary_environment({ARROW_POOL_ENV: chosen_arrow_pool()}):
         child.start()
     try:
         while True:
