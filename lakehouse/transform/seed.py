@@ -214,14 +214,30 @@ def merge_held_back(seeded: SeededSilver, storage_options: dict[str, str] | None
         if rows.num_rows == 0:
             continue
         contract = TABLES[name]
-        predicate = " and ".join(f"t.{k} = s.{k}" for k in contract.primary_key)
+        predicate = " and ".join(
+            [f"t.{k} = s.{k}" for k in contract.primary_key] + partition_bounds(contract, rows, alias="t")
+        )
         source = with_lineage(contract, rows, first_position=seeded.rows[name])
         (
             DeltaTable(table_uri(seeded.lake_uri, SILVER, name), storage_options=storage_options)
-            .merge(source, predicate, source_alias="s", target_alias="t")
+            .merge(
+                source.to_reader(max_chunksize=STREAM_BATCH_ROWS // 10), predicate, source_alias="s", target_alias="t"
+            )
             .when_matched_update_all()
             .when_not_matched_insert_all()
             .execute()
         )
         merged += rows.num_rows
     return merged
+
+
+def partition_bounds(contract: TableContract, rows: pa.Table, *, alias: str) -> list[str]:
+    """Predicates bounding each partition column of the target to the values in `rows`: with them delta-rs reads
+    only those partitions (a merge on the key alone reads the whole table: 136M clickstream events at scale 4)."""
+    bounds = []
+    for column in contract.partition_by:
+        extremes = pc.min_max(rows.column(column))
+        low, high = extremes["min"], extremes["max"]
+        if low.is_valid:
+            bounds += [f"{alias}.{column} >= '{low.as_py()}'", f"{alias}.{column} <= '{high.as_py()}'"]
+    return bounds

@@ -13,7 +13,7 @@ from deltalake import DeltaTable
 
 from lakehouse.contract import TABLES
 from lakehouse.silver.apply import ApplyPolicy
-from lakehouse.transform.seed import creation_column, merge_held_back, seed_silver, write_silver
+from lakehouse.transform.seed import creation_column, merge_held_back, partition_bounds, seed_silver, write_silver
 from tests.integration.dbt.silver_fixture import rows
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("dbt")]
@@ -100,8 +100,25 @@ def test_a_partitioned_table_is_streamed_in_batches_into_one_commit(tmp_path: Pa
     assert streamed.held_back[name].equals(whole.held_back[name])
     table = DeltaTable(str(tmp_path / "streamed" / "silver" / name))
     assert table.version() == 0
-    assert table.to_pyarrow_table().select(columns).sort_by("event_id").equals(
-        DeltaTable(str(tmp_path / "whole" / "silver" / name)).to_pyarrow_table().select(columns).sort_by("event_id")
+    assert (
+        table.to_pyarrow_table()
+        .select(columns)
+        .sort_by("event_id")
+        .equals(
+            DeltaTable(str(tmp_path / "whole" / "silver" / name)).to_pyarrow_table().select(columns).sort_by("event_id")
+        )
     )
     positions = sorted(table.to_pyarrow_table().column("_source_position").to_pylist())
     assert positions == [f"{i:040d}" for i in range(1, streamed.rows[name] + 1)]
+
+
+def test_merging_held_back_rows_reads_only_their_partitions(tmp_path: Path) -> None:
+    """The merge predicate bounds the partition columns to the held-back rows' values, so delta-rs skips every
+    other partition instead of reading the whole table."""
+    events = TABLES["clickstream_events"]
+    days = pa.array([datetime(2026, 11, 3).date(), datetime(2026, 11, 1).date()], pa.date32())
+    held = pa.table({f.name: pa.nulls(2, f.type) for f in events.arrow_schema()}).set_column(
+        events.column_names.index("event_date"), "event_date", days
+    )
+    assert partition_bounds(events, held, alias="t") == ["t.event_date >= '2026-11-01'", "t.event_date <= '2026-11-03'"]
+    assert partition_bounds(TABLES["orders"], held.slice(0, 0), alias="t") == []
