@@ -91,3 +91,34 @@
         {{ 'true' if value is none else column ~ ' > ' ~ timestamp_literal(value) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Period marts (a row per day or month and some attributes) fed by facts that stamp loaded_at: an incremental run
+    recomputes every period from the earliest one that any of `sources` ([relation, date expression] pairs) loaded
+    a row for since this mart's last run, and merges the groups on the mart's grain. Fact rows are never deleted
+    and keep their period and attributes, so a group does not disappear (one that did would keep its last figures
+    until --full-refresh). Returns a filter on `column`: true on a full build, a date literal bound (truncated to
+    `period`, 'day' or 'month') so the fact scans skip row groups, false when nothing was loaded. -#}
+{% macro since_first_reloaded_period(column, sources, period='day') -%}
+    {%- if not is_incremental() or not execute or model.resource_type == 'unit_test' -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {#- read once per model and sources, however many scans the model filters (as lookback_start) -#}
+    {%- set firsts = model.setdefault('lakehouse_first_reloaded_days', {}) -%}
+    {%- set cache_key = sources | string -%}
+    {%- if cache_key not in firsts -%}
+        {%- set loaded_after = loaded_after_this('loaded_at') -%}
+        {%- set scans = [] -%}
+        {%- for relation, expression in sources -%}
+            {%- do scans.append('select min(' ~ expression ~ ') as first_day from ' ~ relation ~ ' where ' ~ loaded_after) -%}
+        {%- endfor -%}
+        {%- do firsts.update({cache_key: run_query('select min(first_day) from (' ~ scans | join(' union all ') ~ ')').columns[0].values()[0]}) -%}
+    {%- endif -%}
+    {%- set first = firsts[cache_key] -%}
+    {%- if first is none -%}
+        {{ return('false') }}
+    {%- endif -%}
+    {%- if period == 'month' -%}
+        {%- set first = first.replace(day=1) -%}
+    {%- endif -%}
+    {{ return(column ~ " >= cast('" ~ first.isoformat() ~ "' as date)") }}
+{%- endmacro %}

@@ -1,6 +1,6 @@
 """The incremental dimensions and marts beyond the facts (dim_customers, dim_products, dim_customer_lifetime_value,
-int_orders_attributed), and fct_sessions: changes arriving after a run are picked up by the next one, late ones
-included, and the result equals a full rebuild."""
+int_orders_attributed, the period marts), and fct_sessions: changes arriving after a run are picked up by the next
+one, late ones included, and the result equals a full rebuild."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ INCREMENTAL_MARTS = (
     "int_orders_attributed",
     "fct_campaign_attribution",
     "fct_sessions",
+    # period marts: recompute the days (months) from the first one a fact loaded a row for since their last run
+    "fct_daily_revenue",
+    "fct_payment_failure_rates",
+    "fct_average_order_value",
+    "fct_cart_abandonment_funnel",
+    "dim_customer_rfm",  # ranks dim_customer_lifetime_value
 )
 
 
@@ -80,6 +86,15 @@ def test_changes_after_a_run_reach_the_incremental_marts_and_match_a_full_rebuil
     attribution = "select attributed_campaign_id, touch_session_id from int_orders_attributed where order_id = 104"
     with built_project.connect() as con:
         assert con.sql(attribution).fetchone() == (1, "s4")
+    day_9 = f"date_day = date '{ts(9).date()}'"
+    assert scalar(built_project, f"select gross_revenue from fct_daily_revenue where {day_9}") == Decimal("40.00")
+    assert (
+        scalar(
+            built_project,
+            f"select sessions from fct_cart_abandonment_funnel where session_date = date '{ts(8).date()}'",
+        )
+        == 1
+    )
 
     # A late change: customer 2's segment changed at 2026-01-02 12:00, two months before the dimension's newest
     # version (customer 4, 2026-03-09), far outside any lookback window. The snapshot records it as a version; the

@@ -21,7 +21,8 @@ select
     case when payments.status = 'refunded' then payments.updated_at end as refunded_at,
     case when payments.status = 'refunded' then cast(payments.updated_at as date) end as refund_date,
     payments.created_at,
-    payments.updated_at
+    payments.updated_at,
+    {{ run_started() }} as loaded_at
 from {{ ref('stg_shop__payments') }} as payments
 left join {{ ref('stg_shop__orders') }} as orders on orders.order_id = payments.order_id
 where {{ lookback_filter('payments.updated_at', 'updated_at') }}

@@ -30,7 +30,7 @@ funnel as (
     {{ sessions_funnelled('changed_sessions', since_day=first_session_day(changed_sessions_sql)) }}
 )
 
-select * from funnel
+select *, {{ run_started() }} as loaded_at from funnel
 {% else %}
-select * from {{ ref('int_sessions_funnelled') }}
+select *, {{ run_started() }} as loaded_at from {{ ref('int_sessions_funnelled') }}
 {% endif %}

@@ -1,4 +1,6 @@
 -- RFM segmentation of customers with paid orders: recency, frequency and monetary quintiles (5 = best).
+-- The per-customer figures come from dim_customer_lifetime_value (incremental: it recomputes only the customers
+-- that changed), so this whole-table model ranks one row per customer instead of grouping every order again.
 with as_of as (
     select max(order_date) as as_of_date from {{ ref('fct_orders') }}
 ),
@@ -6,12 +8,11 @@ with as_of as (
 customers as (
     select
         customer_id,
-        max(order_date) as last_order_date,
-        count(*) as frequency,
-        {{ money('sum(net_revenue)') }} as monetary
-    from {{ ref('fct_orders') }}
-    where is_paid
-    group by customer_id
+        cast(last_order_at as date) as last_order_date,
+        paid_orders as frequency,
+        lifetime_value as monetary
+    from {{ ref('dim_customer_lifetime_value') }}
+    where paid_orders > 0
 ),
 
 scored as (
