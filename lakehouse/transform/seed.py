@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from lakehouse.contract import TABLES, TableContract
 from lakehouse.settings import SILVER, table_uri
 from lakehouse.silver.apply import ApplyPolicy
-from lakehouse.silver.clustering import clustering_key, key_ordered
+from lakehouse.silver.clustering import KeyRange, clustering_key, key_ordered
 
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 STREAM_BATCH_ROWS = 1_000_000  # rows per batch when a partitioned table is streamed into silver
@@ -214,9 +214,12 @@ def merge_held_back(seeded: SeededSilver, storage_options: dict[str, str] | None
         if rows.num_rows == 0:
             continue
         contract = TABLES[name]
-        predicate = " and ".join(
-            [f"t.{k} = s.{k}" for k in contract.primary_key] + partition_bounds(contract, rows, alias="t")
-        )
+        # Bounded to the held-back rows' partitions, or their key range on clustered tables (as silver apply's
+        # merges are), so delta-rs skips the other files instead of reading the whole table.
+        key = clustering_key(contract, rows.schema)
+        key_bound = KeyRange(low=pc.min(rows.column(key)).as_py()).predicate(key, "t") if key else ""
+        conjuncts = [f"t.{k} = s.{k}" for k in contract.primary_key] + partition_bounds(contract, rows, alias="t")
+        predicate = " and ".join([*conjuncts, key_bound] if key_bound else conjuncts)
         source = with_lineage(contract, rows, first_position=seeded.rows[name])
         (
             DeltaTable(table_uri(seeded.lake_uri, SILVER, name), storage_options=storage_options)
