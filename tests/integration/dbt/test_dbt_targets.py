@@ -76,6 +76,10 @@ def test_athena_target_compiles_to_trino_sql_with_iceberg_marts(emulator: Emulat
         "fct_payments",
         "fct_inventory_movements",
         "fct_sessions",
+        "fct_daily_revenue",
+        "fct_payment_failure_rates",
+        "fct_average_order_value",
+        "fct_cart_abandonment_funnel",
     }
     assert all(n["config"]["incremental_strategy"] == "merge" for n in incremental)
     attribution = nodes["model.lakehouse.int_orders_attributed"]["config"]  # the one incremental intermediate model
