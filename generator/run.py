@@ -91,7 +91,7 @@ def generate_local(config: SimulationConfig, out_dir: Path | str, progress: Prog
     simulation = Simulation(config, encoder)
     cdc, dynamodb, landing, snapshot = (
         CdcWriter(out),
-        DynamoDBWriter(out, dynamodb_encoder, simulation.dynamodb_turn),
+        DynamoDBWriter(out, dynamodb_encoder),
         LandingWriter(out),
         SnapshotWriter(out),
     )

@@ -14,12 +14,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 from array import array
 from collections import defaultdict, deque
 from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -65,7 +63,6 @@ ENTITY_CHUNK = 50_000  # customers per piece of the initial snapshot (about a sl
 PRODUCT_CHUNK = 20_000  # products per piece (with their 1-4 image records each)
 CDC_ORDER = [("emit_us", "ascending"), ("tx_key", "ascending"), ("tx_pos", "ascending")]
 EMIT_ORDER = [("emit_us", "ascending"), ("seq", "ascending")]  # customers/products rows built at a time
-DYNAMODB_SINK = 1  # position in SINK_ORDERS and SliceOutput
 LANDING_ORDER = [("table", "ascending"), ("day", "ascending"), *EMIT_ORDER]  # the landing writer's partitions
 SINK_ORDERS = (CDC_ORDER, EMIT_ORDER, LANDING_ORDER)  # the sort keys of the cdc, dynamodb and landing events
 
@@ -436,11 +433,6 @@ class Simulation:
         use_jemalloc_pool(DECAY_MS_WITH_JSON if encode else DECAY_MS_ROWS_ONLY)
         self._trim_every = TRIM_EVERY_WITH_JSON if encode else TRIM_EVERY_ROWS_ONLY
         self._routing_steps = 0  # counted by the router thread
-        # held by the router while it routes the DynamoDB sink, and by a consumer while it encodes and writes a
-        # piece of a slice's requests (DynamoDBWriter): the two largest working sets of an end-to-end run (typed
-        # requests combined, sorted and taken; ~17 MB of JSON built in up to three copies) take turns, everything
-        # else still overlaps
-        self.dynamodb_turn = threading.Lock()
         self.config = config
         self.encoder = encoder or (Encoder() if encode else None)  # no DuckDB connection without JSON
         rng = np.random.default_rng(config.seed)
@@ -855,9 +847,42 @@ class Simulation:
         sorted once: in the slice that emits it, together with the events that waited for it."""
         routed = []
         for k, (builds, schema, keys) in enumerate(zip(events, self._sink_schemas, SINK_ORDERS, strict=True)):
-            # not next to the consumer's DynamoDB encoding (`dynamodb_turn`)
-            with self.dynamodb_turn if k == DYNAMODB_SINK else nullcontext():
-                routed.append(self._route_sink(k, s, builds, schema, keys))
+            tables = built(builds)  # the deferred event tables and JSON encoding of this slice
+            # one chunk: Arrow's take on a chunked table first concatenates its chunks (one more copy per take)
+            new = pa.concat_tables(tables).combine_chunks() if tables else pa.Table.from_batches([], schema)
+            del tables
+            # the target slice of each event; events before this slice's start (e.g. a session that began before
+            # its order's slice) go out now, events after the end never
+            emit = new.column("emit_us").to_numpy()
+            target = np.maximum(np.searchsorted(self._slice_starts, emit, side="right") - 1, s.index)
+            target[emit >= self.config.end_us] = len(self.slices)
+            is_now = target == s.index
+            later = np.flatnonzero(~is_now & (target < len(self.slices)))
+            if len(later):
+                later = later[np.argsort(target[later], kind="stable")]
+                later_target = target[later]
+                rest = new.take(pa.array(later))  # one copy of the waiting events, grouped by target slice
+                bounds = np.flatnonzero(np.diff(later_target)) + 1
+                self._spill(
+                    k,
+                    [
+                        (int(later_target[first]), rest.slice(first, last - first))
+                        for first, last in zip(np.r_[0, bounds], np.r_[bounds, len(later)], strict=True)
+                    ],
+                )
+                del rest
+            # one sort of the key columns and one take of the rows that go out now; the candidates are combined
+            # first and their parts dropped, so the slice's JSON is held at most twice (parts or combined, output)
+            waiting = self._unspill(k, s.index)
+            n_waiting = sum(batch.num_rows for batch in waiting)
+            candidates = pa.concat_tables([pa.Table.from_batches(waiting, schema), new]) if waiting else new
+            del waiting, new
+            candidates = candidates.combine_chunks()
+            go_out = np.concatenate([np.ones(n_waiting, bool), is_now])
+            order = _sort_order(candidates, keys)
+            routed.append(candidates.take(pa.array(order[go_out[order]])))
+            del candidates
+            pa.default_memory_pool().release_unused()
         cdc, dynamodb, landing = routed
         final = {table: rows for table, parts in snapshot.items() if (rows := built(parts))}
         self._routing_steps += 1
@@ -865,48 +890,6 @@ class Simulation:
             trim_malloc()  # the builds and the previous slice's tables are freed by now
         pa.default_memory_pool().release_unused()  # mimalloc frees this thread's pages only when it is asked here
         return SliceOutput(s.index, window, cdc, dynamodb, landing, final, n_orders)
-
-    def _route_sink(
-        self, k: int, s: Slice, builds: list[pa.Table | Build], schema: pa.Schema, keys: list[tuple[str, str]]
-    ) -> pa.Table:
-        """Sink `k`'s events of this slice: the later ones spilled, the ones that go out now sorted."""
-        tables = built(builds)  # the deferred event tables and JSON encoding of this slice
-        # one chunk: Arrow's take on a chunked table first concatenates its chunks (one more copy per take)
-        new = pa.concat_tables(tables).combine_chunks() if tables else pa.Table.from_batches([], schema)
-        del tables
-        # the target slice of each event; events before this slice's start (e.g. a session that began before
-        # its order's slice) go out now, events after the end never
-        emit = new.column("emit_us").to_numpy()
-        target = np.maximum(np.searchsorted(self._slice_starts, emit, side="right") - 1, s.index)
-        target[emit >= self.config.end_us] = len(self.slices)
-        is_now = target == s.index
-        later = np.flatnonzero(~is_now & (target < len(self.slices)))
-        if len(later):
-            later = later[np.argsort(target[later], kind="stable")]
-            later_target = target[later]
-            rest = new.take(pa.array(later))  # one copy of the waiting events, grouped by target slice
-            bounds = np.flatnonzero(np.diff(later_target)) + 1
-            self._spill(
-                k,
-                [
-                    (int(later_target[first]), rest.slice(first, last - first))
-                    for first, last in zip(np.r_[0, bounds], np.r_[bounds, len(later)], strict=True)
-                ],
-            )
-            del rest
-        # one sort of the key columns and one take of the rows that go out now; the candidates are combined
-        # first and their parts dropped, so the slice's JSON is held at most twice (parts or combined, output)
-        waiting = self._unspill(k, s.index)
-        n_waiting = sum(batch.num_rows for batch in waiting)
-        candidates = pa.concat_tables([pa.Table.from_batches(waiting, schema), new]) if waiting else new
-        del waiting, new
-        candidates = candidates.combine_chunks()
-        go_out = np.concatenate([np.ones(n_waiting, bool), is_now])
-        order = _sort_order(candidates, keys)
-        out = candidates.take(pa.array(order[go_out[order]]))
-        del candidates
-        pa.default_memory_pool().release_unused()
-        return out
 
     def final_snapshot(self) -> Iterator[tuple[str, pa.Table]]:
         """Entity tables whose rows change until the end (customers without the erased, products, campaigns),

@@ -67,7 +67,6 @@ class RollingJsonl:
             in_batch = True
             assert self._handle is not None
             self._rows_in_file += write_lines(self._handle, part, terminated)
-            del part  # written: not held while the next part is built
 
     def _open_next(self) -> None:
         self.close()
