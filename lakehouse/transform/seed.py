@@ -217,9 +217,9 @@ def merge_held_back(seeded: SeededSilver, storage_options: dict[str, str] | None
         # Bounded to the held-back rows' partitions, or their key range on clustered tables (as silver apply's
         # merges are), so delta-rs skips the other files instead of reading the whole table.
         key = clustering_key(contract, rows.schema)
-        key_bound = KeyRange(low=pc.min(rows.column(key)).as_py()).predicate(key, "t") if key else ""
-        conjuncts = [f"t.{k} = s.{k}" for k in contract.primary_key] + partition_bounds(contract, rows, alias="t")
-        predicate = " and ".join([*conjuncts, key_bound] if key_bound else conjuncts)
+        key_bounds = [KeyRange(low=pc.min(rows.column(key)).as_py()).predicate(key, "t")] if key else []
+        keys_equal = [f"t.{k} = s.{k}" for k in contract.primary_key]
+        predicate = " and ".join(keys_equal + partition_bounds(contract, rows, alias="t") + key_bounds)
         source = with_lineage(contract, rows, first_position=seeded.rows[name])
         (
             DeltaTable(table_uri(seeded.lake_uri, SILVER, name), storage_options=storage_options)
