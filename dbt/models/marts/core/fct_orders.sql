@@ -30,6 +30,10 @@ with orders as (
 
 customers as (
     select customer_sk, customer_id, segment, valid_from, valid_to from {{ ref('dim_customers') }}
+    {%- if is_incremental() %}
+    -- only the batch's customers: DuckDB would otherwise hash every customer version to join a few orders
+    where customer_id in (select customer_id from orders)
+    {%- endif %}
 )
 
 select
