@@ -36,10 +36,13 @@
 {%- endmacro %}
 
 {#- SQL for the start of the lookback window: newest `this_column` in the fact minus var('lookback_days'), as a
-    timestamp literal; none when the fact is empty (load everything). Read once per model and column (a model
-    filters several sources by the same window). In a dbt unit test `this` is a fixture, not a table that can be
-    queried, so the window stays a subquery there. -#}
+    timestamp literal; none when the fact is empty (load everything). var('lookback_since'), when set, is the start
+    instead. Read once per model and column (a model filters several sources by the same window). In a dbt unit test
+    `this` is a fixture, not a table that can be queried, so the window stays a subquery there. -#}
 {% macro lookback_start(this_column) -%}
+    {%- if var('lookback_since', none) -%}
+        {{ return(timestamp_literal(modules.datetime.datetime.fromisoformat(var('lookback_since')))) }}
+    {%- endif -%}
     {%- set newest = 'max(' ~ this_column ~ ')' -%}
     {%- set window_start = dbt.dateadd('day', -1 * var('lookback_days'), newest) -%}
     {%- if not execute or model.resource_type == 'unit_test' -%}

@@ -20,6 +20,7 @@ import io
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -41,6 +42,7 @@ class SeededSilver:
     lake_uri: str
     rows: dict[str, int]  # written now
     held_back: dict[str, pa.Table]  # newest rows kept for `merge_held_back`
+    cutoff: datetime | None = None  # rows created after it were held back (None: nothing held back)
 
 
 def with_lineage(contract: TableContract, table: pa.Table, first_position: int = 0) -> pa.Table:
@@ -166,7 +168,8 @@ def seed_silver(
         now, later = split_created_after(contract, pq.read_table(paths[name], schema=contract.arrow_schema()), cutoff)
         write_silver(contract, with_lineage(contract, now), uri, storage_options)
         written[name], held_back[name] = now.num_rows, later
-    return SeededSilver(lake_uri, written, held_back)
+    held_from = None if cutoff is None else datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=cutoff)
+    return SeededSilver(lake_uri, written, held_back, held_from)
 
 
 def stream_partitioned(

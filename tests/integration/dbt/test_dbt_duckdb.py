@@ -78,6 +78,13 @@ def test_a_late_change_is_picked_up_by_the_next_incremental_run(built_project: D
     assert scalar(built_project, "select count(*) from fct_payments where order_id = 104") == 1
     assert scalar(built_project, "select shipping_country from fct_orders where order_id = 100") == "DE"
 
+    # A backfill: var lookback_since starts the window at a fixed time instead, which reaches the older change.
+    backfill = built_project.invoke(
+        "run", "--select", "fct_orders", "--vars", f"{{lookback_since: '{ts(1, 12).isoformat()}'}}"
+    )
+    assert backfill.success, backfill.summary()
+    assert scalar(built_project, "select shipping_country from fct_orders where order_id = 100") == "AT"
+
     refreshed = built_project.invoke("run", "--full-refresh", "--select", "fct_orders")
     assert refreshed.success, refreshed.summary()
     assert scalar(built_project, "select shipping_country from fct_orders where order_id = 100") == "AT"

@@ -48,6 +48,7 @@ def test_the_newest_rows_are_held_back_and_merged_later(tmp_path: Path) -> None:
     kept = [t for name in TABLES for t in creation_times(name, DeltaTable(f"{lake}/silver/{name}").to_pyarrow_table())]
     later = [t for name, table in seeded.held_back.items() for t in creation_times(name, table)]
     assert min(later) > max(kept)
+    assert seeded.cutoff is not None and max(kept) <= seeded.cutoff < min(later)
 
     # Lineage as silver apply writes it: source positions are 40-digit, gap-free sequence numbers.
     orders = DeltaTable(f"{lake}/silver/orders").to_pyarrow_table()
