@@ -39,6 +39,14 @@ def contents(project: DbtProject, model: str) -> list[tuple[object, ...]]:
         return sorted(con.sql(f"select {', '.join(columns)} from {model}").fetchall(), key=repr)
 
 
+def snapshot_history(project: DbtProject, customer_id: int) -> list[tuple[object, object]]:
+    """A customer's versions in snap_customers: (dbt_valid_from, dbt_valid_to), oldest first."""
+    with project.connect() as con:
+        return con.sql(
+            f"select dbt_valid_from, dbt_valid_to from snap_customers where customer_id = {customer_id} order by 1"
+        ).fetchall()
+
+
 def hourly_run(project: DbtProject) -> None:
     run = project.invoke(*HOURLY)
     assert run.success, run.summary() + "".join(f"\n{n.name}: {n.message}" for n in run.failed)
@@ -76,6 +84,11 @@ def test_changes_after_a_run_reach_the_incremental_marts_and_match_a_full_rebuil
     assert scalar(built_project, "select events from fct_sessions where session_id = 's2'") == 2
     assert scalar(built_project, "select abandoned_carts from fct_sessions where session_id = 's4'") == 1
 
+    # The snapshot (its DuckDB staging table is the project's, macros/snapshots.sql): a new customer's first
+    # version, an erased customer's version closed.
+    assert snapshot_history(built_project, 4) == [(ts(9), None)]
+    [(_, erased_at)] = snapshot_history(built_project, 3)
+    assert erased_at is not None
     assert scalar(built_project, "select segment from dim_customers where customer_id = 4 and is_current") == "new"
     assert scalar(built_project, "select is_deleted from dim_customers where customer_id = 3") is True
     assert scalar(built_project, "select count(*) from dim_customer_lifetime_value where customer_id = 3") == 0
@@ -103,6 +116,9 @@ def test_changes_after_a_run_reach_the_incremental_marts_and_match_a_full_rebuil
     merge_into_silver(lake, "customers", [late])
     hourly_run(built_project)
     assert scalar(built_project, "select count(*) from dim_customers where customer_id = 2") == 2
+    changed_at = datetime(2026, 1, 2, 12, tzinfo=UTC)
+    assert snapshot_history(built_project, 2) == [(datetime(2026, 1, 2, tzinfo=UTC), changed_at), (changed_at, None)]
+    assert scalar(built_project, "select count(*) - count(distinct dbt_scd_id) from snap_customers") == 0
     assert scalar(built_project, "select segment from dim_customer_lifetime_value where customer_id = 2") == "vip"
 
     checks = built_project.invoke(
