@@ -136,6 +136,10 @@ class DbtProject:
             "DBT_PROFILES_DIR": str(self.project_dir),
             "DBT_PROJECT_DIR": str(self.project_dir),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            # The file log (logs/dbt.log) at info: each node's start, end and timing, warnings and errors. dbt's
+            # default, debug, adds every SQL statement (~3,600 lines per build); formatting them cost ~0.2 s of a
+            # 9.5 s incremental build at scale 4. DBT_LOG_LEVEL_FILE=debug brings them back.
+            "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE", "info"),
             "AWS_REGION": self.aws.region,
         }
         if is_s3_uri(self.lake_uri) or self.target == "athena":
