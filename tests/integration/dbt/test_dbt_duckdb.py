@@ -85,9 +85,11 @@ def test_a_late_change_is_picked_up_by_the_next_incremental_run(built_project: D
     assert backfill.success, backfill.summary()
     assert scalar(built_project, "select shipping_country from fct_orders where order_id = 100") == "AT"
 
+    # Another change as old, without a backfill: only a full refresh picks it up.
+    merge_into_silver(lake, "orders", [{**by_id[100], "shipping_country": "CH", "updated_at": ts(1, 14)}])
     refreshed = built_project.invoke("run", "--full-refresh", "--select", "fct_orders")
     assert refreshed.success, refreshed.summary()
-    assert scalar(built_project, "select shipping_country from fct_orders where order_id = 100") == "AT"
+    assert scalar(built_project, "select shipping_country from fct_orders where order_id = 100") == "CH"
     assert scalar(built_project, "select sum(gross_revenue) from fct_orders") == EXPECTED["gross_revenue"] + 100
 
 
