@@ -409,20 +409,55 @@ def _read_at(path: str, offset: int, size: int) -> bytes:
 
 
 def _sort_order(table: pa.Table, keys: list[tuple[str, str]]) -> np.ndarray:
-    """Row order by `keys`. For (emit_us, seq) with the rows already in seq order (the usual case: waiting
-    events come from earlier slices, in generation order) the order is (emit time, row number): packed into one
-    int64 and sorted by value, the row number is read back from the low bits (~40% faster than Arrow's
-    two-key sort, and unique keys give the same order as any stable sort)."""
+    """Row order by `keys`, ascending, stable. For the sinks sorted by emit time first (`CDC_ORDER`, `EMIT_ORDER`):
+    by (emit time, row number), then the few runs of equal times whose rows are not in the order of the other keys
+    (two transactions in the same microsecond) are sorted again; Arrow's multi-key sort is ~3x slower."""
     n = table.num_rows
-    if keys == EMIT_ORDER and n > 1:
-        seq = table.column("seq").to_numpy()
+    if n > 1 and keys[0][0] == "emit_us" and all(order == "ascending" for _, order in keys):
         emit = table.column("emit_us").to_numpy()
-        row_bits = n.bit_length()
-        offset = emit - emit.min()
-        if (seq[1:] > seq[:-1]).all() and int(offset.max()).bit_length() + row_bits <= 63:
-            packed = np.sort((offset << row_bits) | np.arange(n, dtype=np.int64))
-            return packed & ((1 << row_bits) - 1)
+        order = _emit_then_row_order(emit)
+        if order is not None:
+            _sort_equal_runs(order, emit[order], [table.column(key).to_numpy() for key, _ in keys[1:]])
+            return order
     return pc.sort_indices(table.select([key for key, _ in keys]), sort_keys=keys).to_numpy()
+
+
+def _emit_then_row_order(emit: np.ndarray) -> np.ndarray | None:
+    """Row numbers by (emit time, row number); None if the two do not fit one int64.
+
+    Both are packed into one int64 and sorted by value (unique keys, so any sort is stable), in two steps that take
+    half the time of one `np.sort` (numpy sorts int64 at ~40 ns per element on these machines): a stable radix
+    argsort of the top 16 bits of the time, then timsort, which merges the short disorders left in near-linear
+    time."""
+    n = len(emit)
+    row_bits = n.bit_length()
+    offset = emit - emit.min()
+    time_bits = int(offset.max()).bit_length()
+    if time_bits + row_bits > 63:
+        return None
+    packed = (offset << row_bits) | np.arange(n, dtype=np.int64)
+    buckets = (offset >> max(time_bits - 16, 0)).astype(np.uint16)
+    packed = packed[np.argsort(buckets, kind="stable")]
+    packed.sort(kind="stable")
+    return packed & ((1 << row_bits) - 1)
+
+
+def _sort_equal_runs(order: np.ndarray, sorted_first: np.ndarray, then_by: list[np.ndarray]) -> None:
+    """Re-sorts, in place, the runs of `order` with equal `sorted_first` whose rows are out of order by the columns
+    `then_by` (compared lexicographically; full ties stay in row order)."""
+    pairs = np.flatnonzero(sorted_first[1:] == sorted_first[:-1])
+    first, second = order[pairs], order[pairs + 1]
+    out_of_order, decided = np.zeros(len(pairs), bool), np.zeros(len(pairs), bool)
+    for values in then_by:
+        a, b = values[first], values[second]
+        out_of_order |= ~decided & (b < a)
+        decided |= b != a
+    if not out_of_order.any():
+        return
+    run = np.cumsum(np.r_[True, sorted_first[1:] != sorted_first[:-1]])  # run number of each position
+    positions = np.flatnonzero(np.isin(run, run[pairs[out_of_order]]))  # the runs to sort again (contiguous)
+    rows = order[positions]
+    order[positions] = rows[np.lexsort((rows, *[values[rows] for values in reversed(then_by)], run[positions]))]
 
 
 class Simulation:

@@ -13,7 +13,7 @@ from generator.behaviour import _session_time_order
 from generator.columns import prefixed_ids
 from generator.config import SimulationConfig
 from generator.events import DYNAMODB_ROWS_ONLY_SCHEMA
-from generator.simulation import EMIT_ORDER, Simulation, _sort_order
+from generator.simulation import CDC_ORDER, EMIT_ORDER, Simulation, _sort_order
 
 
 def test_session_time_order_is_the_stable_lexsort() -> None:
@@ -23,17 +23,36 @@ def test_session_time_order_is_the_stable_lexsort() -> None:
     assert (_session_time_order(session, ts) == np.lexsort((ts, session))).all()
 
 
-def test_emit_order_sort_matches_arrow_with_and_without_the_packed_key() -> None:
+def test_emit_order_sort_matches_arrow_with_rows_in_and_out_of_seq_order() -> None:
     rng = np.random.default_rng(2)
     n = 50_000
     emit = 1_793_491_200_000_000 + rng.integers(0, 5, n) * 60_000_000  # ties on emit time
-    for seq in (np.arange(n) * 3, rng.permutation(n)):  # in seq order (packed path) and not (Arrow path)
+    for seq in (np.arange(n) * 3, rng.permutation(n)):  # in seq order, and not (every run of ties is sorted again)
         table = pa.Table.from_arrays(
             [pa.array(emit), pa.array(seq), pa.array(["t"] * n), pa.nulls(n)],
             schema=DYNAMODB_ROWS_ONLY_SCHEMA,
         )
         expected = pc.sort_indices(table, sort_keys=EMIT_ORDER).to_numpy()
         assert (_sort_order(table, EMIT_ORDER) == expected).all()
+
+
+@pytest.mark.parametrize("spread_us", [86_400_000_000, 2**62], ids=["a day (packed key)", "too wide to pack"])
+def test_cdc_order_sort_matches_arrow(spread_us: int) -> None:
+    """Transactions in the same microsecond, rows of a transaction out of `tx_pos` order, full ties, and times
+    spread over more than the 16-bit radix step's buckets."""
+    rng = np.random.default_rng(3)
+    n = 40_000
+    emit = rng.integers(0, spread_us // 1_000_000, n) * 1_000_000
+    emit[: n // 4] = emit[n // 4 : n // 2]  # many equal times
+    table = pa.table(
+        {
+            "emit_us": emit,
+            "tx_key": rng.integers(-50, 0, n),
+            "tx_pos": rng.integers(0, 4, n).astype(np.int32),
+        }
+    )
+    expected = pc.sort_indices(table, sort_keys=CDC_ORDER).to_numpy()
+    assert (_sort_order(table, CDC_ORDER) == expected).all()
 
 
 @pytest.mark.parametrize(
