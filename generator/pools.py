@@ -52,10 +52,11 @@ class Pools:
     sentences: np.ndarray  # review bodies / ticket subjects
 
 
-def _seeded_faker(locale: str, seed: int) -> Any:
+def _seeded_faker(locale: str, seed: int, providers: list[str] | None = None) -> Any:
+    """A Faker for `locale` with the given provider modules (all by default: creating those costs ~25 ms)."""
     from faker import Faker
 
-    fake = Faker(locale)
+    fake = Faker(locale, providers=providers)
     fake.seed_instance(seed)
     # Some providers build their value lists from a set (e.g. it_IT cities), whose order changes with
     # PYTHONHASHSEED; sort them so that the same seed picks the same values in every process.
@@ -69,9 +70,13 @@ def _seeded_faker(locale: str, seed: int) -> Any:
 
 
 _METHODS = ("first_name", "last_name", "street_address", "city", "postcode")
+# The providers the pools' methods use (company names use person's last names): the same values as with all
+# providers, for a fifth of the instance's set-up.
+_METHOD_PROVIDERS = ["faker.providers.person", "faker.providers.address"]
+_CATALOG_PROVIDERS = ["faker.providers.company", "faker.providers.lorem", "faker.providers.person"]
 CHILD_TIMEOUT_S = 60.0
-# The locales the child process builds: the slowest three (nl_BE ~100 ms, it_IT and sv_SE ~75 ms each) are about as
-# much work as the other seven plus en_US in the parent (~20-50 ms each); five and five kept the parent waiting
+# The locales the child process builds: the slowest three (nl_BE ~85 ms, sv_SE ~60 ms, it_IT ~50 ms) are about as
+# much work as the other seven plus en_US in the parent (~20-45 ms each); five and five kept the parent waiting
 # ~0.1 s for the child.
 CHILD_COUNTRIES = ["BE", "IT", "SE"]
 
@@ -80,7 +85,7 @@ def _country_values(seed: int, codes: list[str]) -> list[list[list[str]]]:
     """For each country: POOL_SIZE values of each of _METHODS (one seeded Faker per locale)."""
     out = []
     for code in codes:
-        fake = _seeded_faker(_LOCALES[code], seed)  # one instance per locale: creating one costs ~30 ms
+        fake = _seeded_faker(_LOCALES[code], seed, _METHOD_PROVIDERS)
         out.append([[str(getattr(fake, method)()) for _ in range(POOL_SIZE)] for method in _METHODS])
     return out
 
@@ -92,7 +97,7 @@ def _in_child(connection: Any, seed: int, codes: list[str]) -> None:
 
 def _all_country_values(seed: int) -> list[list[list[str]]]:
     """Every country's values (in COUNTRIES order), some locales built in a forked child process meanwhile (Faker is
-    pure Python: ~0.5-0.8 s on one core). Each locale has its own seeded instance, so who builds it does not change the
+    pure Python: ~0.4 s on one core). Each locale has its own seeded instance, so who builds it does not change the
     values. Sequential where fork is unavailable or fails."""
     import multiprocessing
 
@@ -123,14 +128,14 @@ def _all_country_values(seed: int) -> list[list[list[str]]]:
 
 @lru_cache(maxsize=4)
 def pools(seed: int) -> Pools:
-    """Pools for one seed (cached: building them takes ~0.5 s on two cores)."""
+    """Pools for one seed (cached: building them takes ~0.25 s on two cores)."""
     values = _all_country_values(seed)
 
     def pool(method: str) -> np.ndarray:
         k = _METHODS.index(method)
         return np.array([country[k] for country in values], dtype=object)
 
-    fake = _seeded_faker("en_US", seed)
+    fake = _seeded_faker("en_US", seed, _CATALOG_PROVIDERS)
     return Pools(
         first_names=pool("first_name"),
         last_names=pool("last_name"),

@@ -3,6 +3,8 @@ slices, and the pool builder's forked half."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -77,3 +79,16 @@ def test_slices_hold_the_same_number_of_orders_at_every_scale() -> None:
 def test_pools_from_the_forked_half_equal_a_sequential_build() -> None:
     codes = [str(code) for code in pool_module.COUNTRIES]
     assert pool_module._all_country_values(3) == pool_module._country_values(3, codes)
+
+
+def test_pools_with_only_the_providers_they_use_equal_a_faker_with_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    def with_all_providers(locale: str, seed: int, providers: list[str] | None = None) -> object:
+        return seeded_faker(locale, seed)
+
+    def values(built: pool_module.Pools) -> list[list[object]]:
+        return [getattr(built, field.name).tolist() for field in dataclasses.fields(built)]
+
+    seeded_faker = pool_module._seeded_faker
+    fewer = values(pool_module.pools.__wrapped__(5))
+    monkeypatch.setattr(pool_module, "_seeded_faker", with_all_providers)
+    assert values(pool_module.pools.__wrapped__(5)) == fewer
