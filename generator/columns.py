@@ -67,12 +67,16 @@ def repeat(value: str, n: int) -> pa.Array:
 
 def prefixed_ids(prefix: str, numbers: np.ndarray) -> pa.Array:
     """String ids like `sess-123` from integers."""
-    digits = pa.array(np.asarray(numbers, dtype=np.int64)).cast(pa.string())
-    n, head = len(digits), np.frombuffer(prefix.encode(), np.uint8)
+    numbers = np.asarray(numbers, dtype=np.int64)
+    n = len(numbers)
+    if n and numbers[0] >= 1_000 and numbers[-1] - numbers[0] == n - 1 and (np.diff(numbers) == 1).all():
+        return _consecutive_ids(prefix, int(numbers[0]), n)  # new ids of a kind: ~7x faster than the cast below
+    digits = pa.array(numbers).cast(pa.string())
+    head = np.frombuffer(prefix.encode(), np.uint8)
     _, offsets, data = digits.buffers()
     bounds = np.frombuffer(offsets, np.int32, n + 1) if n else np.zeros(1, np.int32)
     width = int(bounds[1] - bounds[0]) if n else 0
-    if n and bounds[-1] - bounds[0] == n * width:  # all of one length (e.g. a run of new ids): one 2-D copy
+    if n and bounds[-1] - bounds[0] == n * width:  # all of one length: one 2-D copy
         text = np.empty((n, len(head) + width), np.uint8)
         text[:, : len(head)] = head
         text[:, len(head) :] = np.frombuffer(data, np.uint8, n * width, int(bounds[0])).reshape(n, width)
@@ -81,25 +85,54 @@ def prefixed_ids(prefix: str, numbers: np.ndarray) -> pa.Array:
     return pc.utf8_replace_slice(digits, 0, 0, prefix)
 
 
+# "0000" ... "9999": the last four digits of consecutive numbers are a contiguous run of these
+_FOUR_DIGITS = np.frombuffer("".join(f"{i:04d}" for i in range(10_000)).encode(), "S4")
+
+
+def _consecutive_ids(prefix: str, first: int, n: int) -> pa.Array:
+    """`prefix` + first, first + 1, ... (first >= 1000): each block of 10,000 numbers is its head (the prefix and
+    the digits above the last four, the same for the whole block) and a slice of `_FOUR_DIGITS`."""
+    last = first + n - 1
+    widths = {len(str(first)), len(str(last))}
+    if len(widths) > 1:  # the run crosses a power of ten: each part has one width
+        split = 10 ** min(widths)
+        head, tail = _consecutive_ids(prefix, first, split - first), _consecutive_ids(prefix, split, last - split + 1)
+        return pa.concat_arrays([head, tail])
+    width = widths.pop()
+    rows = np.empty(n, dtype=[("head", f"S{len(prefix.encode()) + width - 4}"), ("low", "S4")])
+    done = 0
+    for block in range(first // 10_000, last // 10_000 + 1):
+        start = max(block * 10_000, first)
+        size = min((block + 1) * 10_000, last + 1) - start
+        rows["head"][done : done + size] = (prefix + (str(block) if width > 4 else "")).encode()
+        rows["low"][done : done + size] = _FOUR_DIGITS[start % 10_000 : start % 10_000 + size]
+        done += size
+    offsets = np.arange(n + 1, dtype=np.int32) * rows.itemsize
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(rows.view(np.uint8))])
+
+
 @cache
-def _schema(name: str) -> pa.Schema:
-    return get_table(name).arrow_schema()
+def _contract(name: str) -> tuple[pa.Schema, frozenset[str], tuple[tuple[str, pa.DataType], ...]]:
+    schema = get_table(name).arrow_schema()
+    return schema, frozenset(schema.names), tuple((field.name, field.type) for field in schema)
+
+
+_ARROW_COLUMN = (pa.Array, pa.ChunkedArray)
 
 
 def contract_table(name: str, columns: Mapping[str, pa.Array | np.ndarray]) -> pa.Table:
     """A table with exactly the contract's schema of `name` (column order, types, nullability)."""
-    schema = _schema(name)
-    missing = set(schema.names) - set(columns)
-    extra = set(columns) - set(schema.names)
-    if missing or extra:
+    schema, names, fields = _contract(name)  # cached: called ~3,000 times per simulated month at scale 1
+    if columns.keys() != names:
+        missing, extra = names - set(columns), set(columns) - names
         raise ValueError(f"{name}: missing columns {sorted(missing)}, unexpected columns {sorted(extra)}")
     arrays = []
-    for field in schema:
-        array = columns[field.name]
-        if not isinstance(array, pa.Array | pa.ChunkedArray):
+    for field_name, field_type in fields:
+        array = columns[field_name]
+        if not isinstance(array, _ARROW_COLUMN):
             array = pa.array(array)
-        if array.type != field.type:
-            array = array.cast(field.type)
+        if array.type != field_type:
+            array = array.cast(field_type)
         arrays.append(array)
     return pa.Table.from_arrays(arrays, schema=schema)
 

@@ -72,13 +72,12 @@ def dynamodb_items(table: str, op: str, rows: pa.Table) -> pa.UnionArray:
     )
 
 
-def _broadcast(value: np.ndarray | int, n: int, dtype: type) -> np.ndarray:
-    return np.broadcast_to(np.asarray(value, dtype=dtype), (n,))
-
-
 def _frozen(value: np.ndarray | int, n: int, dtype: type) -> np.ndarray:
-    """A private copy (the simulation may change its arrays in place before a deferred build runs)."""
-    return np.array(_broadcast(value, n, dtype))
+    """A private copy (the simulation may change its arrays in place before a deferred build runs); a scalar is
+    repeated n times."""
+    if isinstance(value, np.ndarray) and value.shape == (n,):
+        return value.astype(dtype)  # a copy, also when the type is the same
+    return np.array(np.broadcast_to(np.asarray(value, dtype=dtype), (n,)))
 
 
 Build: TypeAlias = Callable[[], pa.Table]

@@ -55,6 +55,12 @@ LEGAL_ORDER_TRANSITIONS = {
     ("shipped", "delivered"),
     ("delivered", "returned"),
 }
+# The status words of orders and payments: status columns with a status per row are gathered from these by code
+# (in Arrow: an object array of Python strings per row held the GIL while it was converted).
+STATUSES = np.array(
+    ["placed", "paid", "shipped", "delivered", "cancelled", "returned", "authorized", "captured", "failed", "refunded"]
+)
+STATUS = {word: code for code, word in enumerate(STATUSES.tolist())}
 PAYMENT_METHODS = np.array(["card", "paypal", "klarna", "gift_card"])
 PAYMENT_METHOD_WEIGHTS = np.array([0.55, 0.25, 0.15, 0.05])
 FAILURE_REASONS = np.array(["insufficient_funds", "card_declined", "expired_card", "3ds_failed"])
@@ -213,9 +219,8 @@ class OrderRows:
         created_us: np.ndarray,
         updated_us: np.ndarray,
     ) -> pa.Table:
-        status_arr = np.broadcast_to(np.asarray(status, dtype=object), (len(idx),))
         method = self.method[idx] if attempt == 1 else self.retry_method[idx]
-        failed = status_arr == "failed"
+        failed = np.full(len(idx), status == "failed") if isinstance(status, str) else status == STATUS["failed"]
         return contract_table(
             "payments",
             {
@@ -304,7 +309,8 @@ class OrderRows:
 
 
 def _status(status: str | np.ndarray, n: int) -> pa.Array:
-    return repeat(status, n) if isinstance(status, str) else strings(np.asarray(status, dtype=object))
+    """A status column: one word for all rows, or each row's code into STATUSES."""
+    return repeat(status, n) if isinstance(status, str) else choose(STATUSES, status)
 
 
 def _latest(stages: list[tuple[np.ndarray, Any]], default: Any, n: int) -> np.ndarray:
@@ -341,8 +347,8 @@ def simulate_orders(ctx: SimContext, batch: OrderBatch) -> None:
         op = "c" if previous is None else "u"
         sink.change("orders", op, emit[stage][idx], tx(stage, idx), POS_ORDER, business[stage][idx], before, after)
     final_status = _latest(
-        [(included[s], ORDER_TRANSITIONS[s][0]) for s in STAGES if s in ORDER_TRANSITIONS], "placed", n
-    ).astype(object)
+        [(included[s], STATUS[ORDER_TRANSITIONS[s][0]]) for s in STAGES if s in ORDER_TRANSITIONS], STATUS["placed"], n
+    )
     final_updated = _latest([(included[s], business[s]) for s in STAGES if s in ORDER_TRANSITIONS], 0, n)
     ctx.keep("orders", rows.orders(np.arange(n), final_status, final_updated))
 
@@ -363,7 +369,7 @@ def simulate_orders(ctx: SimContext, batch: OrderBatch) -> None:
     first_ids = ctx.ids("payment", n)
     retry_ids = np.zeros(n, dtype=np.int64)
     retry_ids[retried] = ctx.ids("payment", int(retried.sum()))
-    first_status = np.where(failed_first, "failed", "authorized").astype(object)
+    first_status = np.where(failed_first, STATUS["failed"], STATUS["authorized"])
     placed = business["place"]
     sink.change(
         "payments", "c", emit["place"], tx("place", all_orders), POS_PAYMENT, placed,
@@ -403,13 +409,13 @@ def simulate_orders(ctx: SimContext, batch: OrderBatch) -> None:
     # Final payments: failed first attempts stay failed; the paying attempt follows the stages.
     pay_status = _latest(
         [
-            (np.ones(n, bool), "authorized"),
-            (included["paid"], "captured"),
-            (included["cancel_paid"] | included["refunded"], "refunded"),
+            (np.ones(n, bool), STATUS["authorized"]),
+            (included["paid"], STATUS["captured"]),
+            (included["cancel_paid"] | included["refunded"], STATUS["refunded"]),
         ],
-        "authorized",
+        STATUS["authorized"],
         n,
-    ).astype(object)
+    )
     pay_updated = _latest(
         [(included[s], business[s]) for s in ("paid", "cancel_paid", "refunded")], authorized_at, n
     ).astype(np.int64)

@@ -59,8 +59,16 @@ def test_cdc_order_sort_matches_arrow(spread_us: int) -> None:
 
 @pytest.mark.parametrize(
     "numbers",
-    [np.arange(100, 1_000), np.arange(995, 1_005), np.array([7, 12_345, 3, 99]), np.zeros(0, np.int64)],
-    ids=["one width (2-D copy)", "two widths", "mixed", "empty"],
+    [
+        np.arange(100, 1_000),
+        np.arange(995, 1_005),
+        np.array([7, 12_345, 3, 99]),
+        np.zeros(0, np.int64),
+        np.arange(9_990, 31_000),
+        np.arange(999_995, 1_000_005),
+        np.arange(123_456_789_000, 123_456_799_999),
+    ],
+    ids=["one width (2-D copy)", "two widths", "mixed", "empty", "consecutive", "consecutive, a power of ten", "large"],
 )
 def test_prefixed_ids_equal_a_plain_string_join(numbers: np.ndarray) -> None:
     expected = pa.array([f"evt-{n}" for n in numbers.tolist()], pa.string())
