@@ -222,11 +222,12 @@ def simulate_behaviour(
 
     def click_rows() -> pa.Table:
         session_take = pa.array(ev_session, type=pa.int64())
-        page_url = pc.if_else(
-            pa.array(ev_type == PRODUCT_VIEW),
-            prefixed_ids("/product/", np.maximum(ev_product, 0)),
-            choose(URLS, url_code),
-        )
+        # one gather from the fixed pages followed by the product views' pages (formatted for those rows only)
+        views = np.flatnonzero(ev_type == PRODUCT_VIEW)
+        pages = pa.concat_arrays([choose(URLS, np.arange(len(URLS))), prefixed_ids("/product/", ev_product[views])])
+        page_index = url_code.astype(np.int64)
+        page_index[views] = len(URLS) + np.arange(len(views))
+        page_url = pages.take(pa.array(page_index))
         return contract_table(
             "clickstream_events",
             {

@@ -45,7 +45,7 @@ from generator.entities import (
     product_attributes,
     product_rows,
 )
-from generator.events import Build, EventSink, built
+from generator.events import Build, EventSink, built, with_table_names
 from generator.memory import (
     DECAY_MS_ROWS_ONLY,
     DECAY_MS_WITH_JSON,
@@ -919,6 +919,7 @@ class Simulation:
             del candidates
             pa.default_memory_pool().release_unused()
         cdc, dynamodb, landing = routed
+        dynamodb = with_table_names(dynamodb)
         final = {table: rows for table, parts in snapshot.items() if (rows := built(parts))}
         self._routing_steps += 1
         if self._routing_steps % self._trim_every == 0:

@@ -16,7 +16,7 @@ from generator.behaviour import customer_web_user_ids, web_user_rows
 from generator.columns import contract_table, ints, money, pieces, prefixed_ids, timestamps
 from generator.config import SimulationConfig
 from generator.encoding import Encoder
-from generator.events import DYNAMODB_SCHEMA, dynamodb_items
+from generator.events import DYNAMODB_SCHEMA, DYNAMODB_TABLES, dynamodb_items, with_table_names
 from generator.simulation import Simulation
 from generator.writers.dynamodb import DynamoDBWriter
 
@@ -60,7 +60,7 @@ def _writes() -> tuple[pa.Table, list[tuple[str, str, int]]]:
             [
                 pa.array(np.full(rows.num_rows, k, np.int64)),
                 pa.array(np.arange(rows.num_rows, dtype=np.int64)),
-                pa.array([table] * rows.num_rows),
+                pa.array(np.full(rows.num_rows, DYNAMODB_TABLES.index(table), np.int8)),
                 dynamodb_items(table, op, rows),
             ],
             schema=DYNAMODB_SCHEMA,
@@ -111,7 +111,9 @@ def test_spilled_and_sorted_items_encode_like_the_originals(encoder: Encoder) ->
 def test_the_writer_writes_each_request_once_in_order(tmp_path: Path, encoder: Encoder) -> None:
     writes, expected = _writes()
     writer = DynamoDBWriter(tmp_path, encoder)
-    writer.write(pa.concat_tables([writes.slice(0, 33), writes.slice(33)]))  # chunked, as the router hands it over
+    writer.write(
+        with_table_names(pa.concat_tables([writes.slice(0, 33), writes.slice(33)]))
+    )  # as the router hands it over
     writer.close()
     lines = Path(writer.files.files[0]).read_text().splitlines()
     assert len(lines) == len(expected)
