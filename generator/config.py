@@ -43,7 +43,7 @@ class SimulationConfig:
     christmas_factor: float = 1.6  # the two weeks before Christmas
     browse_sessions_per_order: float = 2.0  # sessions without a cart
     # memory bound: time is cut into slices of about this many orders (at any scale)
-    orders_per_slice: int = 2_500
+    orders_per_slice: int = 4_000
 
     def __post_init__(self) -> None:
         problems = []
