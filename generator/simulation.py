@@ -445,6 +445,8 @@ def _emit_then_row_order(emit: np.ndarray) -> np.ndarray | None:
 def _sort_equal_runs(order: np.ndarray, sorted_first: np.ndarray, then_by: list[np.ndarray]) -> None:
     """Re-sorts, in place, the runs of `order` with equal `sorted_first` whose rows are out of order by the columns
     `then_by` (compared lexicographically; full ties stay in row order)."""
+    if then_by and (then_by[0][1:] > then_by[0][:-1]).all():
+        return  # rows already in the order of the next column (the DynamoDB and landing sinks' `seq`)
     pairs = np.flatnonzero(sorted_first[1:] == sorted_first[:-1])
     first, second = order[pairs], order[pairs + 1]
     out_of_order, decided = np.zeros(len(pairs), bool), np.zeros(len(pairs), bool)
