@@ -189,15 +189,16 @@ def product_rows(
     p = pools(seed)
     attrs = product_attributes(seed, ids)
     h = mix(seed, _PRODUCT, ids, 7)
-    brand = p.brands[pick(h, len(p.brands))]
-    subcategory = SUBCATEGORIES[attrs.category, attrs.subcategory]
+    # gathered from the word lists in Arrow (`choose`): no Python string per row
+    brand = choose(p.brands, pick(h, len(p.brands)))
+    subcategory = choose(SUBCATEGORIES, attrs.category * SUBCATEGORIES.shape[1] + attrs.subcategory)
     name = pc.binary_join_element_wise(
-        strings(brand),
-        strings(ADJECTIVES[pick(mix(h, 1), len(ADJECTIVES))]),
-        strings(p.nouns[pick(mix(h, 2), len(p.nouns))]),
+        brand,
+        choose(ADJECTIVES, pick(mix(h, 1), len(ADJECTIVES))),
+        choose(p.nouns, pick(mix(h, 2), len(p.nouns))),
         " ",
     )
-    category = strings(CATEGORY_NAMES[attrs.category])
+    category = choose(CATEGORY_NAMES, attrs.category)
     sku = pc.binary_join_element_wise(
         pc.utf8_upper(pc.utf8_slice_codeunits(category, 0, 3)), pa.array(ids + 100_000).cast(pa.string()), "-"
     )
@@ -208,8 +209,8 @@ def product_rows(
             "sku": sku,
             "name": name,
             "category": category,
-            "subcategory": strings(subcategory),
-            "brand": strings(brand),
+            "subcategory": subcategory,
+            "brand": brand,
             "price": money(price_cents),
             "cost": money(np.minimum(attrs.cost_cents, price_cents - 1)),
             "is_active": pa.array(is_active, type=pa.bool_()),

@@ -66,6 +66,10 @@ PAYMENT_METHOD_WEIGHTS = np.array([0.55, 0.25, 0.15, 0.05])
 FAILURE_REASONS = np.array(["insufficient_funds", "card_declined", "expired_card", "3ds_failed"])
 CARRIERS = np.array(["DHL", "UPS", "DPD", "GLS", "PostNL"])
 WAREHOUSES = np.array(["FRA1", "AMS1", "WAW1"])
+# The review titles of all ratings (1-5) in one list: rating r has _TITLE_COUNT[r] titles from _TITLE_START[r].
+_TITLES = np.array([title for rating in sorted(REVIEW_TITLES) for title in REVIEW_TITLES[rating]])
+_TITLE_COUNT = np.array([0, *(len(REVIEW_TITLES[rating]) for rating in sorted(REVIEW_TITLES))])
+_TITLE_START = np.cumsum(_TITLE_COUNT) - _TITLE_COUNT
 RETURN_REASONS = np.array(["wrong_size", "damaged", "not_as_described", "changed_mind", "late_delivery"])
 TICKET_CHANNELS = np.array(["email", "chat", "phone"])
 TICKET_PRIORITIES = np.array(["low", "normal", "high", "urgent"])
@@ -519,13 +523,7 @@ def _reviews(
     rating = np.clip(np.round(quality + noise[idx]), 1, 5).astype(np.int32)
     review_ids = ctx.ids("review", len(idx))
     h = mix(ctx.seed, 14, review_ids)
-    titles = np.array(
-        [
-            REVIEW_TITLES[int(r)][int(k) % len(REVIEW_TITLES[int(r)])]
-            for r, k in zip(rating, h % np.uint64(7), strict=True)
-        ],
-        dtype=object,
-    )
+    title_choice = (h % np.uint64(7)).astype(np.int64) % _TITLE_COUNT[rating]  # the rating's k-th title
     sentences = pools(ctx.seed).sentences
     body_missing = unit(mix(h, 1)) < 0.3
     rows = contract_table(
@@ -537,8 +535,8 @@ def _reviews(
             "product_id": ints(batch.product_id[idx]),
             "customer_id": ints(batch.customer_id[items_of[idx]]),
             "rating": ints(rating, pa.int32()),
-            "title": strings(titles),
-            "body": strings(sentences[pick(mix(h, 2), len(sentences))], null=body_missing),
+            "title": choose(_TITLES, _TITLE_START[rating] + title_choice),
+            "body": choose(sentences, pick(mix(h, 2), len(sentences)), null=body_missing),
             "created_at": timestamps(created[idx]),
         },
     )

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from generator.behaviour import CartSpec, customer_web_user_ids, simulate_behaviour, web_user_rows
-from generator.columns import contract_table, ints, prefixed_ids, strings, timestamps
+from generator.columns import choose, contract_table, ints, prefixed_ids, timestamps
 from generator.config import MIN_PRODUCTS, SIGNUPS_PER_YEAR_PER_SCALE, SimulationConfig
 from generator.context import DAY, MINUTE, SimContext
 from generator.encoding import Encoder
@@ -58,6 +58,8 @@ from generator.seasonality import day_time_at_share, day_weights, expected_order
 from lakehouse.memory import trim_malloc
 
 SNAPSHOT_TX = -1  # the initial snapshot (op r) is one transaction
+IMAGE_FORMATS = np.array(["jpeg", "png", "webp"])
+RESTOCK_REASONS = np.array(["purchase_order", "adjustment"])
 MAX_ORDER_WEIGHT = float(SEGMENT_ORDER_WEIGHT.max())
 ENTITY_CHUNK = 50_000  # customers per piece of the initial snapshot (about a slice's memory)
 PRODUCT_CHUNK = 20_000  # products per piece (with their 1-4 image records each)
@@ -637,12 +639,12 @@ class Simulation:
         owner = np.repeat(np.arange(len(ids)), per_product)
         k = len(owner)
         image_ids = prefixed_ids("img-", self.ctx.ids("image", k))
-        fmt = np.array(["jpeg", "png", "webp"], dtype=object)[rng.choice(3, k, p=[0.6, 0.1, 0.3])]
+        fmt = choose(IMAGE_FORMATS, rng.choice(3, k, p=[0.6, 0.1, 0.3]))
         side = np.array([800, 1200, 1600, 2048])[rng.integers(0, 4, k)]
         uploaded = created[owner] + (np.arange(k) - (np.cumsum(per_product) - per_product)[owner]) * MINUTE
         product_id = ids[owner]
         url = pc.binary_join_element_wise(
-            prefixed_ids("https://media.example.com/products/", product_id), image_ids, strings(fmt), "/"
+            prefixed_ids("https://media.example.com/products/", product_id), image_ids, fmt, "/"
         )
         url = pc.replace_substring_regex(url, r"/(jpeg|png|webp)$", r".\1")
         rows = contract_table(
@@ -653,7 +655,7 @@ class Simulation:
                 "url": url,
                 "width": ints(side, pa.int32()),
                 "height": ints(side * np.array([1.0, 0.75, 1.25])[rng.integers(0, 3, k)], pa.int32()),
-                "format": strings(fmt),
+                "format": fmt,
                 "size_bytes": ints(side * side // 8 + rng.integers(0, 200_000, k)),
                 "alt_text": pc.if_else(
                     pa.array(rng.random(k) < 0.1), pa.scalar(None, pa.string()), names.take(pa.array(owner))
@@ -853,15 +855,15 @@ class Simulation:
         products, _ = self._sample_products(n, 1)
         at = np.sort(rng.integers(t0, t1, n))
         quantity = np.concatenate([rng.integers(20, 200, n_po), rng.integers(-5, 6, n_adj) | 1])
-        reason = np.repeat(np.array(["purchase_order", "adjustment"], dtype=object), [n_po, n_adj])
+        reason = choose(RESTOCK_REASONS, np.repeat([0, 1], [n_po, n_adj]))
         rows = contract_table(
             "inventory_movements",
             {
                 "movement_id": ints(ctx.ids("movement", n)),
                 "product_id": ints(products[:, 0]),
-                "warehouse": strings(WAREHOUSES[rng.integers(0, len(WAREHOUSES), n)].astype(object)),
+                "warehouse": choose(WAREHOUSES, rng.integers(0, len(WAREHOUSES), n)),
                 "quantity": ints(quantity, pa.int32()),
-                "reason": strings(reason),
+                "reason": reason,
                 "order_id": ints(np.zeros(n, np.int64), null=np.ones(n, bool)),
                 "created_at": timestamps(at),
                 "updated_at": timestamps(at),
