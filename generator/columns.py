@@ -22,7 +22,7 @@ def money(cents: np.ndarray) -> pa.Array:
     words = np.empty((len(low), 2), dtype=np.int64)
     words[:, 0] = low
     words[:, 1] = np.where(low < 0, -1, 0)
-    return pa.Array.from_buffers(MONEY, len(low), [None, pa.py_buffer(words.tobytes())])
+    return pa.Array.from_buffers(MONEY, len(low), [None, pa.py_buffer(words)])  # no copy: the buffer keeps words
 
 
 def timestamps(us: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
