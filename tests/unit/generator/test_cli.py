@@ -21,6 +21,15 @@ def test_generate_run_writes_the_local_layout(tmp_path: Path) -> None:
     assert "clickstream_events" in result.output
 
 
+def test_generate_run_takes_the_slice_size_and_names_its_lower_bound(tmp_path: Path) -> None:
+    args = ["generate", "run", "--out", str(tmp_path), "--scale", "0.002", "--days", "2", "--orders-per-slice"]
+    assert CliRunner().invoke(app, [*args, "1500"]).exit_code == 0
+    assert json.loads((tmp_path / "manifest.json").read_text())["config"]["orders_per_slice"] == 1500
+    result = CliRunner().invoke(app, [*args, "10"])
+    assert result.exit_code == 2
+    assert "orders_per_slice must be >= 1000" in result.output
+
+
 def test_generate_run_rejects_a_bad_start_date(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["generate", "run", "--out", str(tmp_path), "--start-date", "2026-13-01"])
     assert result.exit_code == 2
