@@ -43,8 +43,8 @@ class SimulationConfig:
     christmas_factor: float = 1.6  # the two weeks before Christmas
     browse_sessions_per_order: float = 2.0  # sessions without a cart
     # memory bound: time is cut into slices of about this many orders (at any scale). Each slice costs the same
-    # number of numpy/Arrow calls, so larger slices are faster and hold more: 5,000 makes ~35-40% more rows/s than
-    # 2,500 for ~+60 MB to Arrow and ~+105 MB end to end (docs/generator.md, "the 250x round").
+    # number of numpy/Arrow calls, so larger slices are faster and hold more: 5,000 makes ~30% more rows/s than
+    # 2,500 for ~+60-75 MB to Arrow and ~+110 MB end to end (docs/generator.md, "the 250x round").
     orders_per_slice: int = 5_000
 
     def __post_init__(self) -> None:

@@ -32,7 +32,7 @@ def run(
     orders_per_slice: int = typer.Option(
         SimulationConfig.orders_per_slice,
         help="Orders simulated at a time (>= 1000): memory against speed, whatever the scale (end-to-end peak ~485 MB "
-        "at 5000, ~380 MB at 2500, ~20% slower). Part of the config: other values give other (equally valid) data.",
+        "at 5000, ~380 MB at 2500, ~20-25% slower). Part of the config: other values give other (equally valid) data.",
     ),
     kinesis_stream: str | None = typer.Option(None, help="Then send the change events to this Kinesis stream."),
     dynamodb_table: str | None = typer.Option(None, help="Then write user behaviour to this DynamoDB table."),
