@@ -31,8 +31,8 @@ def run(
     late_fraction: float = typer.Option(0.02, min=0.0, max=0.99, help="Share of changes/clicks committed late."),
     orders_per_slice: int = typer.Option(
         SimulationConfig.orders_per_slice,
-        help="Orders simulated at a time (>= 1000): memory against speed, whatever the scale (end-to-end peak ~485 MB "
-        "at 5000, ~380 MB at 2500, ~20-25% slower). Part of the config: other values give other (equally valid) data.",
+        help="Orders simulated at a time (>= 1000): memory against speed, whatever the scale (peak ~490 MB at 5000, "
+        "~360 MB at 2500 for ~3-5% more time). Part of the config: other values give other (equally valid) data.",
     ),
     kinesis_stream: str | None = typer.Option(None, help="Then send the change events to this Kinesis stream."),
     dynamodb_table: str | None = typer.Option(None, help="Then write user behaviour to this DynamoDB table."),
